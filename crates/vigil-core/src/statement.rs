@@ -1,0 +1,1 @@
+//! Placeholder: the SQL classifier output is defined by the vigil-sql work.
