@@ -17,3 +17,7 @@ pub use connection::ConnectionInfo;
 pub use decision::{Decision, Verdict};
 pub use ids::{BackendPid, SessionId};
 pub use principal::{Principal, PrincipalKind};
+pub use statement::{
+    ClassifiedMessage, CopyDirection, CopyInfo, FlagId, RiskFlag, StatementInfo, StatementKind,
+    TableAccess, TableRef,
+};

@@ -1,0 +1,259 @@
+//! The configuration file's structure. Field docs are the reference for
+//! users; keep them in step with README.md.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The PostgreSQL listener clients connect to.
+    #[serde(default)]
+    pub proxy: ProxyConfig,
+    /// The HTTP listener: API, web UI and metrics.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// Who may connect: token issuers.
+    #[serde(default)]
+    pub identity: IdentityConfig,
+    /// Where Vigil keeps its state (approvals, audit).
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Policy bundle location.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// The databases clients may reach, by name.
+    #[serde(default)]
+    pub connections: Vec<ConnectionConfig>,
+}
+
+/// `[proxy]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Address to listen on for PostgreSQL clients.
+    #[serde(default = "default_proxy_listen")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain offered to clients that ask for TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Refuse cleartext token exchange on non-loopback connections without TLS.
+    #[serde(default)]
+    pub require_tls: bool,
+    /// Largest single protocol message accepted from a client or server, in bytes.
+    #[serde(default = "default_max_message")]
+    pub max_message_bytes: usize,
+    /// Seconds a client has to finish startup and authentication.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Seconds allowed for connecting to a backend.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address for the API, web UI and metrics.
+    #[serde(default = "default_http_listen")]
+    pub listen: SocketAddr,
+    /// Public base URL used in links sent to clients (defaults to `http://<listen>`).
+    pub public_url: Option<String>,
+}
+
+/// `[identity]`
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Vigil's own issuer, for service accounts, agents and the demo.
+    pub builtin: Option<BuiltinIssuerConfig>,
+    /// External OIDC issuers whose JWTs are accepted.
+    #[serde(default)]
+    pub issuers: Vec<IssuerConfig>,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+}
+
+/// `[identity.builtin]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuiltinIssuerConfig {
+    /// `iss` of tokens Vigil issues.
+    #[serde(default = "default_vigil")]
+    pub issuer: String,
+    /// `aud` of tokens Vigil issues and accepts.
+    #[serde(default = "default_vigil")]
+    pub audience: String,
+    /// Ed25519 signing key (PKCS#8 PEM); created on first use.
+    #[serde(default = "default_key_file")]
+    pub key_file: PathBuf,
+}
+
+/// `[[identity.issuers]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// Exact `iss` value of the provider.
+    pub issuer: String,
+    /// Required `aud` value.
+    pub audience: String,
+    /// URL of the provider's JWKS document.
+    pub jwks_url: Option<String>,
+    /// Local JWKS file, instead of `jwks_url`.
+    pub jwks_file: Option<PathBuf>,
+    /// Claim holding the user's groups.
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// Claim naming the principal kind (`human`, `service`, `agent`); absent means human.
+    pub kind_claim: Option<String>,
+    /// Allowed signing algorithms (e.g. `["RS256"]`); empty means Vigil's asymmetric default set.
+    #[serde(default)]
+    pub algorithms: Vec<String>,
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://path` (default, single replica) or `postgres://…`.
+    #[serde(default = "default_store_url")]
+    pub url: String,
+}
+
+/// `[policy]`
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Directory of `.rego` files (used once the policy engine lands).
+    pub path: Option<PathBuf>,
+}
+
+/// How Vigil talks TLS to a backend.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendTls {
+    /// Plain TCP.
+    #[default]
+    Disable,
+    /// TLS if the server offers it, without certificate verification.
+    Prefer,
+    /// TLS required, certificate not verified.
+    Require,
+    /// TLS required, certificate verified against `tls_ca_file` and the host name.
+    VerifyFull,
+}
+
+/// `[[connections]]`: a database clients reach by naming it as `dbname`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// Name clients use as their `dbname`.
+    pub name: String,
+    /// Database engine; only `postgres` for now.
+    #[serde(default = "default_engine")]
+    pub engine: String,
+    /// Backend host.
+    pub host: String,
+    /// Backend port.
+    #[serde(default = "default_pg_port")]
+    pub port: u16,
+    /// Backend database name.
+    pub database: String,
+    /// Backend user Vigil logs in as.
+    pub user: String,
+    /// Environment variable holding the backend password.
+    pub password_env: Option<String>,
+    /// File holding the backend password (trailing newline ignored).
+    pub password_file: Option<PathBuf>,
+    /// `production`, `staging`, `dev`, …; drives the default guardrails.
+    #[serde(default = "default_environment")]
+    pub environment: String,
+    /// Free-form labels for policy.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Allow opaque code (DO blocks, functions, CALL) on this connection.
+    #[serde(default)]
+    pub allow_opaque_code: bool,
+    /// TLS to the backend.
+    #[serde(default)]
+    pub tls: BackendTls,
+    /// CA bundle for `tls = "verify-full"`.
+    pub tls_ca_file: Option<PathBuf>,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            listen: default_proxy_listen(),
+            tls_cert: None,
+            tls_key: None,
+            require_tls: false,
+            max_message_bytes: default_max_message(),
+            handshake_timeout_secs: default_handshake_timeout(),
+            connect_timeout_secs: default_connect_timeout(),
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_http_listen(),
+            public_url: None,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: default_store_url(),
+        }
+    }
+}
+
+fn default_proxy_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7432))
+}
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7480))
+}
+fn default_max_message() -> usize {
+    64 * 1024 * 1024
+}
+fn default_handshake_timeout() -> u64 {
+    30
+}
+fn default_connect_timeout() -> u64 {
+    10
+}
+fn default_leeway() -> u64 {
+    30
+}
+fn default_vigil() -> String {
+    "vigil".to_owned()
+}
+fn default_key_file() -> PathBuf {
+    PathBuf::from("vigil-signing.key")
+}
+fn default_groups_claim() -> String {
+    "groups".to_owned()
+}
+fn default_store_url() -> String {
+    "sqlite://vigil.db".to_owned()
+}
+fn default_engine() -> String {
+    "postgres".to_owned()
+}
+fn default_pg_port() -> u16 {
+    5432
+}
+fn default_environment() -> String {
+    "production".to_owned()
+}

@@ -1,0 +1,178 @@
+//! The statement hook: the one place where every statement can be
+//! inspected and decided before it reaches the database.
+//!
+//! The session calls [`StatementHook::on_statement`] for every Simple Query
+//! message and every Parse, and [`StatementHook::on_bind`] for every Bind
+//! (when parameter values are known). Nothing is forwarded until the hook
+//! has answered; a held statement keeps the rest of the session's client
+//! traffic queued behind it, in order.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use vigil_core::{ConnectionInfo, Principal, SessionId};
+
+/// What the hook knows about the session. Shared by all hook calls.
+#[derive(Debug)]
+pub struct SessionContext {
+    pub session_id: SessionId,
+    pub principal: Principal,
+    pub connection: ConnectionInfo,
+    pub application_name: Option<String>,
+    pub client_addr: SocketAddr,
+    pub tls: bool,
+    tx_status: AtomicU8,
+    statements: AtomicU64,
+}
+
+impl SessionContext {
+    pub fn new(
+        session_id: SessionId,
+        principal: Principal,
+        connection: ConnectionInfo,
+        application_name: Option<String>,
+        client_addr: SocketAddr,
+        tls: bool,
+    ) -> Self {
+        SessionContext {
+            session_id,
+            principal,
+            connection,
+            application_name,
+            client_addr,
+            tls,
+            tx_status: AtomicU8::new(b'I'),
+            statements: AtomicU64::new(0),
+        }
+    }
+
+    /// True inside a transaction block (the last ReadyForQuery said `T` or `E`).
+    pub fn in_transaction(&self) -> bool {
+        self.tx_status.load(Ordering::Relaxed) != b'I'
+    }
+
+    /// Statements (Query and Parse messages) seen so far.
+    pub fn statements_so_far(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_tx_status(&self, s: u8) {
+        self.tx_status.store(s, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Which protocol carried the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol<'a> {
+    /// A Query message; `sql` may hold several statements.
+    Simple,
+    /// A Parse message creating the named prepared statement (`""` = unnamed).
+    Extended { statement: &'a str },
+}
+
+/// A statement's text as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct StatementRequest<'a> {
+    pub sql: &'a str,
+    pub protocol: Protocol<'a>,
+    /// Parameter type OIDs declared in Parse (often empty).
+    pub param_types: &'a [u32],
+}
+
+/// A Bind: the prepared statement's text with its parameter values.
+#[derive(Debug, Clone, Copy)]
+pub struct BindRequest<'a> {
+    pub sql: &'a str,
+    pub statement: &'a str,
+    pub portal: &'a str,
+    /// Values as sent (text or binary per `param_format`); `None` is NULL.
+    pub params: &'a [Option<&'a [u8]>],
+    pub param_formats: &'a [i16],
+}
+
+/// The error a denied statement produces. The session stays usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    pub sqlstate: String,
+    /// Sent as the primary message; starts with `vigil: `.
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl Denial {
+    /// A 42501 denial with message `vigil: <reason>`.
+    pub fn new(reason: impl AsRef<str>) -> Self {
+        Denial {
+            sqlstate: "42501".to_owned(),
+            message: format!("vigil: {}", reason.as_ref()),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    pub fn with_code(mut self, sqlstate: &str) -> Self {
+        self.sqlstate = sqlstate.to_owned();
+        self
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+/// A future a held statement waits on.
+pub type HoldFuture = Pin<Box<dyn Future<Output = HookVerdict> + Send + 'static>>;
+
+/// The hook's answer.
+pub enum HookVerdict {
+    /// Forward the message unchanged.
+    Allow,
+    /// Do not forward; the client gets an ErrorResponse.
+    Deny(Denial),
+    /// Wait for the future, then apply its verdict. Holding twice is allowed.
+    Hold(HoldFuture),
+}
+
+impl std::fmt::Debug for HookVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HookVerdict::Allow => f.write_str("Allow"),
+            HookVerdict::Deny(d) => f.debug_tuple("Deny").field(d).finish(),
+            HookVerdict::Hold(_) => f.write_str("Hold(..)"),
+        }
+    }
+}
+
+/// Decides statements. Implementations must be fast on the common path:
+/// the hook runs on every statement.
+pub trait StatementHook: Send + Sync + 'static {
+    /// Runs for every Query and Parse, before it is forwarded.
+    fn on_statement(&self, ctx: &SessionContext, req: &StatementRequest<'_>) -> HookVerdict;
+
+    /// Runs for every Bind, before it is forwarded. Default: allow.
+    fn on_bind(&self, _ctx: &SessionContext, _req: &BindRequest<'_>) -> HookVerdict {
+        HookVerdict::Allow
+    }
+}
+
+/// Forwards everything: the pass-through configuration.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AllowAll;
+
+impl StatementHook for AllowAll {
+    fn on_statement(&self, _: &SessionContext, _: &StatementRequest<'_>) -> HookVerdict {
+        HookVerdict::Allow
+    }
+}
