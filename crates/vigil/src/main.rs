@@ -1,1 +1,157 @@
-fn main() {}
+//! The `vigil` command: parse arguments, load config, call the library.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use vigil_core::PrincipalKind;
+use vigil_identity::{parse_ttl, TokenRequest};
+use vigil_proxy::StatementHook;
+
+#[derive(Parser)]
+#[command(name = "vigil", version, about = "Identity-aware access proxy for PostgreSQL")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the proxy.
+    Serve {
+        #[arg(long, default_value = "vigil.toml")]
+        config: PathBuf,
+    },
+    /// Validate a config file without starting anything.
+    CheckConfig {
+        #[arg(long, default_value = "vigil.toml")]
+        config: PathBuf,
+    },
+    /// Vigil's own tokens (service accounts, agents, demos).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Start a throw-away PostgreSQL with fake PII behind Vigil.
+    Demo {
+        /// Port for Vigil (default 7432, or a free one if taken).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Number of fake customers.
+        #[arg(long, default_value_t = 200)]
+        rows: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a signed token on stdout.
+    Issue {
+        #[arg(long, default_value = "vigil.toml")]
+        config: PathBuf,
+        /// Subject (`sub`).
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Comma-separated groups.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// human, service or agent.
+        #[arg(long, default_value = "human")]
+        kind: String,
+        /// Lifetime, e.g. 15m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve { config } => serve(&config),
+        Command::CheckConfig { config } => check_config(&config),
+        Command::Token { command } => token(command),
+        Command::Demo { port, rows } => demo(port, rows),
+    }
+}
+
+/// The hook every statement passes through.
+fn default_hook() -> Arc<dyn StatementHook> {
+    Arc::new(vigil_proxy::AllowAll)
+}
+
+fn load(config: &PathBuf) -> Result<vigil_config::Config> {
+    Ok(vigil_config::load_file(config)?)
+}
+
+fn serve(config: &PathBuf) -> Result<()> {
+    let cfg = load(config)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let proxy = vigil_server::build_proxy(&cfg, default_hook()).await?;
+        tracing::info!(addr = %proxy.local_addr()?, connections = cfg.connections.len(), "vigil listening");
+        proxy
+            .run(async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await;
+        Ok(())
+    })
+}
+
+fn check_config(config: &PathBuf) -> Result<()> {
+    let cfg = load(config)?;
+    for c in &cfg.connections {
+        c.resolve_password()?;
+    }
+    vigil_server::proxy_settings(&cfg)?;
+    println!(
+        "{}: OK ({} connection(s), {} external issuer(s){})",
+        config.display(),
+        cfg.connections.len(),
+        cfg.identity.issuers.len(),
+        if cfg.identity.builtin.is_some() { ", built-in issuer" } else { "" }
+    );
+    Ok(())
+}
+
+fn token(cmd: TokenCommand) -> Result<()> {
+    let TokenCommand::Issue { config, sub, email, groups, kind, ttl } = cmd;
+    let cfg = load(&config)?;
+    let Some(kind) = PrincipalKind::parse(&kind) else {
+        bail!("--kind must be human, service or agent, not {kind:?}");
+    };
+    let issuer = vigil_server::load_issuer(&cfg)?
+        .context("the config has no [identity.builtin] section; add one to issue tokens")?;
+    let token = issuer.issue(&TokenRequest {
+        subject: sub,
+        email,
+        groups: groups.into_iter().filter(|g| !g.is_empty()).collect(),
+        kind,
+        ttl: parse_ttl(&ttl)?,
+    })?;
+    println!("{token}");
+    Ok(())
+}
+
+fn demo(port: Option<u16>, rows: usize) -> Result<()> {
+    eprintln!("Starting a throw-away PostgreSQL with {rows} fake customers…");
+    let demo = vigil_server::demo::start(vigil_server::demo::DemoOptions { port, rows }, default_hook())?;
+    println!("{}", demo.instructions());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+        });
+    eprintln!("Stopping Vigil and deleting the demo database…");
+    drop(demo);
+    Ok(())
+}

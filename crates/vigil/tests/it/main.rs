@@ -1,0 +1,11 @@
+//! Integration tests: real PostgreSQL clusters, the real proxy on a real
+//! socket, real clients. One test binary so everything links once.
+
+mod common;
+mod raw;
+
+mod cancel;
+mod clients;
+mod faults;
+mod hook;
+mod identity;
