@@ -127,11 +127,36 @@ pub struct StoreConfig {
 }
 
 /// `[policy]`
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
     /// Directory of `.rego` files (used once the policy engine lands).
     pub path: Option<PathBuf>,
+    /// Parse, classify and decide every statement with the built-in
+    /// guardrails. `false` makes Vigil a pass-through (identity and relay
+    /// only) — for benchmarks and debugging, never for production.
+    #[serde(default = "default_true")]
+    pub guardrails: bool,
+    /// Entries in the statement classification cache (exact text → facts).
+    #[serde(default = "default_cache")]
+    pub classifier_cache: usize,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            path: None,
+            guardrails: true,
+            classifier_cache: default_cache(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_cache() -> usize {
+    4096
 }
 
 /// How Vigil talks TLS to a backend.

@@ -218,8 +218,9 @@ pub struct StatementInfo {
     pub functions: Vec<String>,
     /// For UPDATE/DELETE: whether a WHERE clause exists; `None` otherwise.
     pub has_where: Option<bool>,
-    /// The top-level UPDATE/DELETE WHERE clause is made of literals only and
-    /// is true (`1=1`, `'a'='a'`, `NOT false`, `x OR true`, …).
+    /// The top-level UPDATE/DELETE WHERE clause may select every row: it is
+    /// always true (`1=1`, `'a'='a'`, `NOT false`, `x OR true`, …) or does
+    /// not depend on the row at all (`WHERE $1`, `WHERE now() > …`).
     pub where_constant_true: bool,
     /// The top-level LIMIT as written (`10`, `$1`, `ALL`, `expr`); `None` when absent.
     pub limit: Option<String>,

@@ -26,8 +26,10 @@ use vigil_pgwire::{backend, decode_frame, CodecError, Frame};
 /// How a relay ended without an error.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RelayEnd {
-    /// The client sent Terminate or closed its socket.
-    ClientDone,
+    /// The client sent Terminate.
+    Terminated,
+    /// The client closed its socket without Terminate (maybe mid-query).
+    Closed,
 }
 
 /// Client → server.
@@ -75,18 +77,14 @@ impl<'a> ClientPump<'a> {
                 if frame.tag() == fe::TERMINATE {
                     self.out.extend_from_slice(frame.raw());
                     self.flush(server).await?;
-                    return Ok(RelayEnd::ClientDone);
+                    return Ok(RelayEnd::Terminated);
                 }
                 self.on_frame(frame, client, server, &mut buf).await?;
             }
             self.flush(server).await?;
-            if client
-                .read_buf(&mut buf)
-                .await
-                .map_err(SessionError::from_client_io)?
-                == 0
-            {
-                return Ok(RelayEnd::ClientDone);
+            match client.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => return Ok(RelayEnd::Closed),
+                Ok(_) => {}
             }
         }
     }

@@ -139,7 +139,19 @@ async fn run(
         stream.is_tls(),
     );
     tracing::info!(session = %id, user = %ctx.principal.subject, connection = %ctx.connection.name, %peer, "session started");
-    relay(stream, buf, upstream, &ctx, proxy, &guard.cancelled).await
+    let (pid, secret) = (upstream.pid, upstream.secret);
+    let result = relay(stream, buf, upstream, &ctx, proxy, &guard.cancelled).await;
+    // A session that ends without Terminate may leave the backend busy with
+    // a query nobody will read: cancel it rather than let it run on.
+    if !matches!(
+        result,
+        Ok(RelayEnd::Terminated) | Err(SessionError::UpstreamGone)
+    ) {
+        if let Err(e) = send_cancel(&target.host, target.port, pid, secret).await {
+            tracing::debug!(error = %e, "cancel on session end failed");
+        }
+    }
+    result.map(|_| ())
 }
 
 fn until_expiry(expires_at: i64) -> Duration {
@@ -157,7 +169,7 @@ async fn relay(
     ctx: &SessionContext,
     proxy: &ProxyInner,
     cancelled: &tokio::sync::Notify,
-) -> Result<(), SessionError> {
+) -> Result<RelayEnd, SessionError> {
     let (mut cr, mut cw) = tokio::io::split(client);
     let (mut sr, mut sw) = tokio::io::split(upstream.stream);
     let denials = crate::denials::Denials::new(rand::random());
@@ -168,14 +180,14 @@ async fn relay(
     let mut shutdown = proxy.shutdown.clone();
     let expiry = tokio::time::sleep(until_expiry(ctx.principal.expires_at));
     let result = tokio::select! {
-        r = c2s.run(&mut cr, &mut sw, client_buf) => r.map(|RelayEnd::ClientDone| ()),
-        r = s2c.run(&mut sr, &mut cw, upstream.buf, &mut inject_rx) => r,
+        r = c2s.run(&mut cr, &mut sw, client_buf) => r,
+        r = s2c.run(&mut sr, &mut cw, upstream.buf, &mut inject_rx) => r.map(|()| RelayEnd::Closed),
         _ = expiry => Err(SessionError::TokenExpired),
         _ = shutdown.wait_for(|stop| *stop) => Err(SessionError::Shutdown),
     };
     // The backend already explained itself with a FATAL: do not add ours.
     if matches!(result, Err(SessionError::UpstreamGone)) && s2c.last_was_error {
-        return Ok(());
+        return Ok(RelayEnd::Closed);
     }
     let _ = sw.shutdown().await;
     result

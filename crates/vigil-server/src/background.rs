@@ -25,7 +25,9 @@ impl BackgroundProxy {
             .build()
             .map_err(|e| ServerError::Runtime(e.to_string()))?;
         let proxy = rt.block_on(build_proxy(&cfg, hook))?;
-        let addr = proxy.local_addr().map_err(|e| ServerError::Runtime(e.to_string()))?;
+        let addr = proxy
+            .local_addr()
+            .map_err(|e| ServerError::Runtime(e.to_string()))?;
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("vigil-proxy".into())

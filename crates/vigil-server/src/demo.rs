@@ -132,7 +132,12 @@ pub fn start(opts: DemoOptions, hook: Arc<dyn StatementHook>) -> Result<Demo, Se
             ttl: Duration::from_secs(8 * 3600),
         })
     };
-    let developer_token = token("alice@example.com", Some("alice@example.com"), &["dev"], PrincipalKind::Human)?;
+    let developer_token = token(
+        "alice@example.com",
+        Some("alice@example.com"),
+        &["dev"],
+        PrincipalKind::Human,
+    )?;
     let agent_token = token("sql-agent", None, &["agents"], PrincipalKind::Agent)?;
     let proxy = BackgroundProxy::start(cfg, hook)?;
     Ok(Demo {

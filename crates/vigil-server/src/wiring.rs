@@ -8,7 +8,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_config::{BackendTls, Config, ConnectionConfig};
-use vigil_identity::{Algorithm, BuiltinIssuer, BuiltinSettings, IssuerSettings, JwksSource, Verifier};
+use vigil_identity::{
+    Algorithm, BuiltinIssuer, BuiltinSettings, IssuerSettings, JwksSource, Verifier,
+};
 use vigil_proxy::{tls, Proxy, ProxySettings, StatementHook, Target, UpstreamTls};
 
 /// Vigil's own issuer, if configured (created on first use).
@@ -64,7 +66,10 @@ fn target(c: &ConnectionConfig) -> Result<Target, ServerError> {
         BackendTls::Require => UpstreamTls::Require(tls::unverified_client_config()),
         BackendTls::VerifyFull => {
             let ca = c.tls_ca_file.as_deref().ok_or_else(|| {
-                vigil_config::ConfigError::invalid(format!("connections.{}.tls_ca_file", c.name), "required")
+                vigil_config::ConfigError::invalid(
+                    format!("connections.{}.tls_ca_file", c.name),
+                    "required",
+                )
             })?;
             UpstreamTls::Require(tls::verifying_client_config(ca)?)
         }
@@ -100,7 +105,11 @@ pub fn proxy_settings(cfg: &Config) -> Result<ProxySettings, ServerError> {
 /// Builds and binds the proxy described by `cfg`, deciding statements with `hook`.
 pub async fn build_proxy(cfg: &Config, hook: Arc<dyn StatementHook>) -> Result<Proxy, ServerError> {
     let settings = proxy_settings(cfg)?;
-    let targets = cfg.connections.iter().map(target).collect::<Result<Vec<_>, _>>()?;
+    let targets = cfg
+        .connections
+        .iter()
+        .map(target)
+        .collect::<Result<Vec<_>, _>>()?;
     let verifier = Arc::new(IdentityVerifier(verifier(cfg)?));
     let addr = settings.listen;
     Proxy::bind(settings, targets, verifier, hook)

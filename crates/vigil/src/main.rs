@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use vigil_core::PrincipalKind;
 use vigil_identity::{parse_ttl, TokenRequest};
-use vigil_proxy::StatementHook;
 
 #[derive(Parser)]
-#[command(name = "vigil", version, about = "Identity-aware access proxy for PostgreSQL")]
+#[command(
+    name = "vigil",
+    version,
+    about = "Identity-aware access proxy for PostgreSQL"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,6 +34,19 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Show how Vigil classifies and decides a statement on a connection.
+    Explain {
+        #[arg(long, default_value = "vigil.toml")]
+        config: PathBuf,
+        /// Connection name from the config.
+        #[arg(long)]
+        connection: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// The SQL text (one message; may hold several statements).
+        sql: String,
     },
     /// Start a throw-away PostgreSQL with fake PII behind Vigil.
     Demo {
@@ -69,7 +85,8 @@ enum TokenCommand {
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -77,13 +94,48 @@ fn main() -> Result<()> {
         Command::Serve { config } => serve(&config),
         Command::CheckConfig { config } => check_config(&config),
         Command::Token { command } => token(command),
+        Command::Explain {
+            config,
+            connection,
+            json,
+            sql,
+        } => explain(&config, &connection, json, &sql),
         Command::Demo { port, rows } => demo(port, rows),
     }
 }
 
-/// The hook every statement passes through.
-fn default_hook() -> Arc<dyn StatementHook> {
-    Arc::new(vigil_proxy::AllowAll)
+fn explain(config: &PathBuf, connection: &str, json: bool, sql: &str) -> Result<()> {
+    let cfg = load(config)?;
+    let Some(conn) = cfg.connection(connection) else {
+        let names: Vec<&str> = cfg.connections.iter().map(|c| c.name.as_str()).collect();
+        bail!(
+            "no connection {connection:?} in {}; configured: {}",
+            config.display(),
+            names.join(", ")
+        );
+    };
+    let hook = vigil_server::GuardrailHook::new(16);
+    let (msg, decision) = hook.explain(sql, &conn.info());
+    if json {
+        let out = serde_json::json!({ "connection": connection, "statement": &*msg, "decision": decision });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", vigil_sql::render_text(&msg));
+        println!(
+            "\ndecision on {connection} ({}): {}",
+            conn.environment, decision.verdict
+        );
+        if decision.verdict != vigil_core::Verdict::Allow {
+            println!("  {}", vigil_server::guard::denial(&decision).message);
+            for (rule, reason) in decision.rules.iter().zip(&decision.reasons) {
+                println!("  rule {rule}: {reason}");
+            }
+            if let Some(h) = &decision.hint {
+                println!("  hint: {h}");
+            }
+        }
+    }
+    Ok(())
 }
 
 fn load(config: &PathBuf) -> Result<vigil_config::Config> {
@@ -94,7 +146,7 @@ fn serve(config: &PathBuf) -> Result<()> {
     let cfg = load(config)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let proxy = vigil_server::build_proxy(&cfg, default_hook()).await?;
+        let proxy = vigil_server::build_proxy(&cfg, vigil_server::hook_for(&cfg)).await?;
         tracing::info!(addr = %proxy.local_addr()?, connections = cfg.connections.len(), "vigil listening");
         proxy
             .run(async {
@@ -117,13 +169,24 @@ fn check_config(config: &PathBuf) -> Result<()> {
         config.display(),
         cfg.connections.len(),
         cfg.identity.issuers.len(),
-        if cfg.identity.builtin.is_some() { ", built-in issuer" } else { "" }
+        if cfg.identity.builtin.is_some() {
+            ", built-in issuer"
+        } else {
+            ""
+        }
     );
     Ok(())
 }
 
 fn token(cmd: TokenCommand) -> Result<()> {
-    let TokenCommand::Issue { config, sub, email, groups, kind, ttl } = cmd;
+    let TokenCommand::Issue {
+        config,
+        sub,
+        email,
+        groups,
+        kind,
+        ttl,
+    } = cmd;
     let cfg = load(&config)?;
     let Some(kind) = PrincipalKind::parse(&kind) else {
         bail!("--kind must be human, service or agent, not {kind:?}");
@@ -143,7 +206,8 @@ fn token(cmd: TokenCommand) -> Result<()> {
 
 fn demo(port: Option<u16>, rows: usize) -> Result<()> {
     eprintln!("Starting a throw-away PostgreSQL with {rows} fake customers…");
-    let demo = vigil_server::demo::start(vigil_server::demo::DemoOptions { port, rows }, default_hook())?;
+    let hook = Arc::new(vigil_server::GuardrailHook::new(4096));
+    let demo = vigil_server::demo::start(vigil_server::demo::DemoOptions { port, rows }, hook)?;
     println!("{}", demo.instructions());
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

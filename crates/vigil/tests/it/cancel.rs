@@ -10,7 +10,11 @@ use vigil_pgwire::frontend::encode_query;
 use vigil_pgwire::startup::encode_cancel;
 
 fn session(stack: &Stack) -> Raw {
-    match Raw::login(stack.proxy_port(), &[("user", USER), ("database", CONNECTION)], &stack.token()) {
+    match Raw::login(
+        stack.proxy_port(),
+        &[("user", USER), ("database", CONNECTION)],
+        &stack.token(),
+    ) {
         Login::Ok(r) => r,
         Login::Refused(e) => panic!("{:?}", e.message()),
     }
@@ -51,11 +55,18 @@ fn own_cancel_works_and_another_sessions_key_does_not() {
     wait_for_sleepers(&stack, 1);
     // The victim's pid with the attacker's secret, and a guessed secret.
     send_cancel(stack.proxy_port(), victim.pid, attacker.secret);
-    send_cancel(stack.proxy_port(), victim.pid, victim.secret.wrapping_add(1));
+    send_cancel(
+        stack.proxy_port(),
+        victim.pid,
+        victim.secret.wrapping_add(1),
+    );
     // The attacker's own key names the attacker's idle session, not the victim's.
     send_cancel(stack.proxy_port(), attacker.pid, attacker.secret);
     let frames = victim.until_ready();
-    assert!(errors(&frames).is_empty(), "the sleep was cancelled by a foreign key");
+    assert!(
+        errors(&frames).is_empty(),
+        "the sleep was cancelled by a foreign key"
+    );
 
     victim.send(&encode_query("SELECT pg_sleep(30)").unwrap());
     wait_for_sleepers(&stack, 1);
@@ -65,7 +76,10 @@ fn own_cancel_works_and_another_sessions_key_does_not() {
     assert_eq!(errs.len(), 1);
     assert_eq!(errs[0].code(), Some("57014"));
     // Still usable.
-    assert_eq!(crate::raw::first_column(&victim.query("SELECT 'after'")), vec!["after".to_string()]);
+    assert_eq!(
+        crate::raw::first_column(&victim.query("SELECT 'after'")),
+        vec!["after".to_string()]
+    );
 }
 
 #[test]
@@ -75,13 +89,18 @@ fn driver_cancel_token_works() {
     let stack = Stack::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let token = client.cancel_token();
         let sleeper = tokio::spawn(async move { client.simple_query("SELECT pg_sleep(30)").await });
         tokio::task::block_in_place(|| wait_for_sleepers(&stack, 1));
         token.cancel_query(tokio_postgres::NoTls).await.unwrap();
         let err = sleeper.await.unwrap().unwrap_err();
-        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::QUERY_CANCELED));
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::QUERY_CANCELED)
+        );
     });
 }

@@ -63,7 +63,11 @@ impl Stack {
         }
         let cluster = TempCluster::start(cluster_opts).expect("start cluster");
         cluster.create_database("app").expect("create db");
-        let encryption = if opts.auth == AuthMethod::Md5 { "md5" } else { "scram-sha-256" };
+        let encryption = if opts.auth == AuthMethod::Md5 {
+            "md5"
+        } else {
+            "scram-sha-256"
+        };
         cluster
             .psql(
                 "app",
@@ -78,7 +82,11 @@ impl Stack {
         let dir = tempfile::tempdir().expect("tempdir");
         let config_path = dir.path().join("vigil.toml");
         std::fs::write(dir.path().join("app.password"), APP_PASSWORD).unwrap();
-        std::fs::write(&config_path, config_text(&cluster, opts.environment, &opts.proxy_extra)).unwrap();
+        std::fs::write(
+            &config_path,
+            config_text(&cluster, opts.environment, &opts.proxy_extra),
+        )
+        .unwrap();
         let cfg = vigil_config::load_file(&config_path).expect("config");
         let issuer = BuiltinIssuer::load_or_create(&BuiltinSettings {
             issuer: "vigil".into(),
@@ -101,7 +109,13 @@ impl Stack {
     }
 
     /// A token for `sub` with the given groups and kind, valid for `ttl`.
-    pub fn token_for(&self, sub: &str, groups: &[&str], kind: PrincipalKind, ttl: Duration) -> String {
+    pub fn token_for(
+        &self,
+        sub: &str,
+        groups: &[&str],
+        kind: PrincipalKind,
+        ttl: Duration,
+    ) -> String {
         self.issuer
             .issue(&TokenRequest {
                 subject: sub.into(),
@@ -115,7 +129,12 @@ impl Stack {
 
     /// A one-hour token for [`USER`] in group `dev`.
     pub fn token(&self) -> String {
-        self.token_for(USER, &["dev"], PrincipalKind::Human, Duration::from_secs(3600))
+        self.token_for(
+            USER,
+            &["dev"],
+            PrincipalKind::Human,
+            Duration::from_secs(3600),
+        )
     }
 
     /// libpq keyword DSN through Vigil as [`USER`].
@@ -200,7 +219,12 @@ pub fn psql(dsn: &str, script: &str, extra: &[&str]) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn psql");
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
     child.wait_with_output().expect("psql output")
 }
 
@@ -216,8 +240,16 @@ pub fn stderr(o: &Output) -> String {
 /// `VIGIL_REQUIRE_ALL_CLIENTS` is not set. CI sets it: a missing client
 /// library there is a failure, not a skip.
 pub fn python_with(modules: &[&str]) -> Option<String> {
-    let check = modules.iter().map(|m| format!("import {m}")).collect::<Vec<_>>().join(";");
-    let ok = Command::new("python3").args(["-c", &check]).status().map(|s| s.success()).unwrap_or(false);
+    let check = modules
+        .iter()
+        .map(|m| format!("import {m}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let ok = Command::new("python3")
+        .args(["-c", &check])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if ok {
         return Some("python3".into());
     }

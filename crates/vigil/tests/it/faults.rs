@@ -7,7 +7,11 @@ use std::io::{Read, Write};
 use vigil_pgwire::backend::ErrorFields;
 
 fn session(stack: &Stack) -> Raw {
-    match Raw::login(stack.proxy_port(), &[("user", USER), ("database", CONNECTION)], &stack.token()) {
+    match Raw::login(
+        stack.proxy_port(),
+        &[("user", USER), ("database", CONNECTION)],
+        &stack.token(),
+    ) {
         Login::Ok(r) => r,
         Login::Refused(e) => panic!("{:?}", e.message()),
     }
@@ -15,7 +19,10 @@ fn session(stack: &Stack) -> Raw {
 
 fn still_serves(stack: &Stack) {
     let mut s = session(stack);
-    assert_eq!(first_column(&s.query("SELECT 'alive'")), vec!["alive".to_string()]);
+    assert_eq!(
+        first_column(&s.query("SELECT 'alive'")),
+        vec!["alive".to_string()]
+    );
 }
 
 /// Reads to EOF and returns the FATAL, if any.
@@ -35,7 +42,8 @@ fn garbage_and_truncation_end_only_that_session() {
     let mut bystander = session(&stack);
 
     let mut http = Raw::connect_tcp(stack.proxy_port());
-    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut sink = Vec::new();
     let _ = http.read_to_end(&mut sink);
 
@@ -61,7 +69,10 @@ fn garbage_and_truncation_end_only_that_session() {
     gone.send_bytes(&[b'Q', 0, 0, 0, 100, b'S', b'E']);
     drop(gone);
 
-    assert_eq!(first_column(&bystander.query("SELECT 'still here'")), vec!["still here".to_string()]);
+    assert_eq!(
+        first_column(&bystander.query("SELECT 'still here'")),
+        vec!["still here".to_string()]
+    );
     still_serves(&stack);
 }
 
@@ -101,10 +112,21 @@ fn backend_down_then_back() {
     s.send(&vigil_pgwire::frontend::encode_query("SELECT 1").unwrap());
     let e = fatal_then_close(&mut s).expect("an error when the backend dies");
     assert_eq!(e.get(b'S'), Some("FATAL"));
-    assert!(matches!(e.code(), Some("08006") | Some("57P01") | Some("57P02") | Some("57P03")), "{:?}", e.code());
+    assert!(
+        matches!(
+            e.code(),
+            Some("08006") | Some("57P01") | Some("57P02") | Some("57P03")
+        ),
+        "{:?}",
+        e.code()
+    );
 
     // While it is down: a clear FATAL, not a hang.
-    match Raw::login(stack.proxy_port(), &[("user", USER), ("database", CONNECTION)], &stack.token()) {
+    match Raw::login(
+        stack.proxy_port(),
+        &[("user", USER), ("database", CONNECTION)],
+        &stack.token(),
+    ) {
         Login::Refused(e) => {
             assert_eq!(e.code(), Some("08006"));
             assert!(e.message().unwrap().contains(CONNECTION));

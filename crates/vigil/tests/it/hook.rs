@@ -5,7 +5,9 @@ use crate::common::{psql, stderr, stdout, Stack, StackOptions, CONNECTION, USER}
 use crate::raw::{errors, first_column, status, Login, Raw};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
-use vigil_proxy::{BindRequest, Denial, HookVerdict, SessionContext, StatementHook, StatementRequest};
+use vigil_proxy::{
+    BindRequest, Denial, HookVerdict, SessionContext, StatementHook, StatementRequest,
+};
 
 /// Denies text mentioning `forbidden`, holds text mentioning `hold_me`
 /// until the test says so, and denies a Bind whose parameter is
@@ -21,7 +23,9 @@ impl StatementHook for TestDecider {
         assert_eq!(ctx.connection.name, CONNECTION);
         self.seen.lock().unwrap().push(req.sql.to_owned());
         if req.sql.contains("forbidden") {
-            return HookVerdict::Deny(Denial::new("test decider says no").with_hint("do not touch forbidden"));
+            return HookVerdict::Deny(
+                Denial::new("test decider says no").with_hint("do not touch forbidden"),
+            );
         }
         if req.sql.contains("hold_me") {
             let (tx, rx) = oneshot::channel();
@@ -44,7 +48,11 @@ impl StatementHook for TestDecider {
     }
 }
 
-fn stack() -> (Stack, mpsc::UnboundedReceiver<oneshot::Sender<bool>>, Arc<TestDecider>) {
+fn stack() -> (
+    Stack,
+    mpsc::UnboundedReceiver<oneshot::Sender<bool>>,
+    Arc<TestDecider>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
     let decider = Arc::new(TestDecider {
         held: tx,
@@ -62,7 +70,11 @@ fn stack() -> (Stack, mpsc::UnboundedReceiver<oneshot::Sender<bool>>, Arc<TestDe
 }
 
 fn session(stack: &Stack) -> Raw {
-    match Raw::login(stack.proxy_port(), &[("user", USER), ("database", CONNECTION)], &stack.token()) {
+    match Raw::login(
+        stack.proxy_port(),
+        &[("user", USER), ("database", CONNECTION)],
+        &stack.token(),
+    ) {
         Login::Ok(r) => r,
         Login::Refused(e) => panic!("{:?}", e.message()),
     }
@@ -81,7 +93,10 @@ fn denied_simple_query_never_reaches_the_server() {
     assert_eq!(status(&frames), 'I');
     // The tripwire table is still there, checked directly.
     assert_eq!(stack.admin("SELECT count(*) FROM forbidden").trim(), "1");
-    assert_eq!(first_column(&s.query("SELECT 'usable'")), vec!["usable".to_string()]);
+    assert_eq!(
+        first_column(&s.query("SELECT 'usable'")),
+        vec!["usable".to_string()]
+    );
 }
 
 #[test]
@@ -92,7 +107,11 @@ fn denial_inside_a_transaction_block_behaves_like_an_error() {
     assert_eq!(status(&s.query("INSERT INTO marks VALUES (1)")), 'T');
     let frames = s.query("DELETE FROM forbidden");
     assert_eq!(errors(&frames)[0].code(), Some("42501"));
-    assert_eq!(status(&frames), 'E', "the block is aborted, as after any error");
+    assert_eq!(
+        status(&frames),
+        'E',
+        "the block is aborted, as after any error"
+    );
     assert_eq!(status(&s.query("ROLLBACK")), 'I');
     assert_eq!(stack.admin("SELECT count(*) FROM marks").trim(), "0");
     assert_eq!(stack.admin("SELECT count(*) FROM forbidden").trim(), "1");
@@ -126,7 +145,9 @@ fn extended_protocol_pipeline_with_a_denied_statement() {
     let (stack, _rx, _) = stack();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         // tokio-postgres pipelines concurrent queries on one connection.
         let (a, b, c) = tokio::join!(
@@ -141,7 +162,10 @@ fn extended_protocol_pipeline_with_a_denied_statement() {
         // Named statements: prepare once, run twice.
         let st = client.prepare("SELECT count(*) FROM marks").await.unwrap();
         for _ in 0..2 {
-            assert_eq!(client.query_one(&st, &[]).await.unwrap().get::<_, i64>(0), 0);
+            assert_eq!(
+                client.query_one(&st, &[]).await.unwrap().get::<_, i64>(0),
+                0
+            );
         }
     });
 }
@@ -151,18 +175,37 @@ fn bind_hook_sees_parameters() {
     let (stack, _rx, _) = stack();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let e = client
-            .execute("INSERT INTO marks SELECT length($1::text)", &[&"blocked-param"])
+            .execute(
+                "INSERT INTO marks SELECT length($1::text)",
+                &[&"blocked-param"],
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code().map(|c| c.code()), Some("42501"));
-        let msg = e.as_db_error().map(|d| d.message().to_owned()).unwrap_or_default();
-        assert!(msg.contains("parameter refused for INSERT INTO marks"), "{msg}");
-        client.execute("INSERT INTO marks SELECT length($1::text)", &[&"fine"]).await.unwrap();
+        let msg = e
+            .as_db_error()
+            .map(|d| d.message().to_owned())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("parameter refused for INSERT INTO marks"),
+            "{msg}"
+        );
+        client
+            .execute("INSERT INTO marks SELECT length($1::text)", &[&"fine"])
+            .await
+            .unwrap();
     });
-    assert_eq!(stack.admin("SELECT string_agg(n::text, ',') FROM marks").trim(), "4");
+    assert_eq!(
+        stack
+            .admin("SELECT string_agg(n::text, ',') FROM marks")
+            .trim(),
+        "4"
+    );
 }
 
 #[test]
@@ -170,15 +213,31 @@ fn held_statement_waits_then_runs_with_traffic_queued_in_order() {
     let (stack, mut rx, _) = stack();
     let mut s = session(&stack);
     // Two messages in one write: the second must wait behind the first.
-    let mut both = vigil_pgwire::frontend::encode_query("INSERT INTO marks VALUES (1) -- hold_me").unwrap().raw().to_vec();
-    both.extend_from_slice(vigil_pgwire::frontend::encode_query("INSERT INTO marks VALUES (2)").unwrap().raw());
+    let mut both = vigil_pgwire::frontend::encode_query("INSERT INTO marks VALUES (1) -- hold_me")
+        .unwrap()
+        .raw()
+        .to_vec();
+    both.extend_from_slice(
+        vigil_pgwire::frontend::encode_query("INSERT INTO marks VALUES (2)")
+            .unwrap()
+            .raw(),
+    );
     s.send_bytes(&both);
     let release = rx.blocking_recv().expect("statement held");
-    assert_eq!(stack.admin("SELECT count(*) FROM marks").trim(), "0", "nothing runs while held");
+    assert_eq!(
+        stack.admin("SELECT count(*) FROM marks").trim(),
+        "0",
+        "nothing runs while held"
+    );
     release.send(true).unwrap();
     assert!(errors(&s.until_ready()).is_empty());
     assert!(errors(&s.until_ready()).is_empty());
-    assert_eq!(stack.admin("SELECT string_agg(n::text, ',' ORDER BY n) FROM marks").trim(), "1,2");
+    assert_eq!(
+        stack
+            .admin("SELECT string_agg(n::text, ',' ORDER BY n) FROM marks")
+            .trim(),
+        "1,2"
+    );
 }
 
 #[test]
@@ -188,8 +247,14 @@ fn held_statement_denied_then_session_continues() {
     s.send(&vigil_pgwire::frontend::encode_query("DELETE FROM marks -- hold_me").unwrap());
     rx.blocking_recv().expect("held").send(false).unwrap();
     let frames = s.until_ready();
-    assert_eq!(errors(&frames)[0].message(), Some("vigil: the reviewer said no"));
-    assert_eq!(first_column(&s.query("SELECT 'ok'")), vec!["ok".to_string()]);
+    assert_eq!(
+        errors(&frames)[0].message(),
+        Some("vigil: the reviewer said no")
+    );
+    assert_eq!(
+        first_column(&s.query("SELECT 'ok'")),
+        vec!["ok".to_string()]
+    );
 }
 
 #[test]
@@ -204,5 +269,8 @@ fn cancel_withdraws_a_held_statement() {
     std::io::Write::write_all(&mut c, &out).unwrap();
     let frames = s.until_ready();
     assert_eq!(errors(&frames)[0].code(), Some("57014"));
-    assert_eq!(first_column(&s.query("SELECT 'after'")), vec!["after".to_string()]);
+    assert_eq!(
+        first_column(&s.query("SELECT 'after'")),
+        vec!["after".to_string()]
+    );
 }

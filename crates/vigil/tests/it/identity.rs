@@ -11,7 +11,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use vigil_pgwire::backend::ErrorFields;
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 fn claims() -> Value {
@@ -31,7 +34,11 @@ fn sign(stack: &Stack, claims: &Value) -> String {
 }
 
 fn login(stack: &Stack, user: &str, connection: &str, token: &str) -> Login {
-    Raw::login(stack.proxy_port(), &[("user", user), ("database", connection)], token)
+    Raw::login(
+        stack.proxy_port(),
+        &[("user", user), ("database", connection)],
+        token,
+    )
 }
 
 fn refused(stack: &Stack, token: &str) -> ErrorFields {
@@ -154,8 +161,16 @@ fn unknown_connection_is_3d000_and_wrong_user_is_28000() {
 fn guc_setting_startup_parameters_are_refused() {
     let stack = Stack::start();
     let token = stack.token();
-    for (k, v) in [("options", "-c role=postgres"), ("replication", "database"), ("role", "postgres")] {
-        match Raw::login(stack.proxy_port(), &[("user", USER), ("database", CONNECTION), (k, v)], &token) {
+    for (k, v) in [
+        ("options", "-c role=postgres"),
+        ("replication", "database"),
+        ("role", "postgres"),
+    ] {
+        match Raw::login(
+            stack.proxy_port(),
+            &[("user", USER), ("database", CONNECTION), (k, v)],
+            &token,
+        ) {
             Login::Refused(e) => {
                 assert_eq!(e.code(), Some("42501"), "{k}");
                 assert!(e.message().unwrap().contains(k));
@@ -163,16 +178,27 @@ fn guc_setting_startup_parameters_are_refused() {
             Login::Ok(_) => panic!("{k} accepted"),
         }
     }
-    let dup = [("user", USER), ("database", CONNECTION), ("database", "other")];
+    let dup = [
+        ("user", USER),
+        ("database", CONNECTION),
+        ("database", "other"),
+    ];
     match Raw::login(stack.proxy_port(), &dup, &token) {
         Login::Refused(e) => assert_eq!(e.code(), Some("08P01")),
         Login::Ok(_) => panic!("duplicate accepted"),
     }
     // Harmless formatting parameters pass through to the server.
-    let ok = [("user", USER), ("database", CONNECTION), ("application_name", "vigil-it"), ("DateStyle", "German")];
+    let ok = [
+        ("user", USER),
+        ("database", CONNECTION),
+        ("application_name", "vigil-it"),
+        ("DateStyle", "German"),
+    ];
     match Raw::login(stack.proxy_port(), &ok, &token) {
         Login::Ok(mut raw) => {
-            let rows = crate::raw::first_column(&raw.query("SELECT current_setting('application_name') || ' ' || current_setting('DateStyle')"));
+            let rows = crate::raw::first_column(&raw.query(
+                "SELECT current_setting('application_name') || ' ' || current_setting('DateStyle')",
+            ));
             assert_eq!(rows, vec!["vigil-it German, DMY".to_string()]);
         }
         Login::Refused(e) => panic!("{:?}", e.message()),

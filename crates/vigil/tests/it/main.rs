@@ -7,5 +7,6 @@ mod raw;
 mod cancel;
 mod clients;
 mod faults;
+mod guardrails;
 mod hook;
 mod identity;

@@ -96,7 +96,10 @@ impl Raw {
                 return out;
             }
         }
-        panic!("connection closed before ReadyForQuery; got {:?}", tags(&out));
+        panic!(
+            "connection closed before ReadyForQuery; got {:?}",
+            tags(&out)
+        );
     }
 
     pub fn query(&mut self, sql: &str) -> Vec<Frame> {
