@@ -44,6 +44,8 @@ pub struct Parse<'a> {
 }
 
 impl<'a> Parse<'a> {
+    // The message is named Parse in the protocol docs; every view here has `parse`.
+    #[allow(clippy::self_named_constructors)]
     pub fn parse(body: &'a [u8]) -> Result<Self, CodecError> {
         let mut c = Cursor::new(body, "Parse");
         let statement = c.cstr()?;

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vigil_core::PrincipalKind;
 use vigil_identity::{parse_ttl, TokenRequest};
@@ -104,7 +104,7 @@ fn main() -> Result<()> {
     }
 }
 
-fn explain(config: &PathBuf, connection: &str, json: bool, sql: &str) -> Result<()> {
+fn explain(config: &Path, connection: &str, json: bool, sql: &str) -> Result<()> {
     let cfg = load(config)?;
     let Some(conn) = cfg.connection(connection) else {
         let names: Vec<&str> = cfg.connections.iter().map(|c| c.name.as_str()).collect();
@@ -138,11 +138,11 @@ fn explain(config: &PathBuf, connection: &str, json: bool, sql: &str) -> Result<
     Ok(())
 }
 
-fn load(config: &PathBuf) -> Result<vigil_config::Config> {
+fn load(config: &Path) -> Result<vigil_config::Config> {
     Ok(vigil_config::load_file(config)?)
 }
 
-fn serve(config: &PathBuf) -> Result<()> {
+fn serve(config: &Path) -> Result<()> {
     let cfg = load(config)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -158,7 +158,7 @@ fn serve(config: &PathBuf) -> Result<()> {
     })
 }
 
-fn check_config(config: &PathBuf) -> Result<()> {
+fn check_config(config: &Path) -> Result<()> {
     let cfg = load(config)?;
     for c in &cfg.connections {
         c.resolve_password()?;

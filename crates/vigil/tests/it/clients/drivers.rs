@@ -17,11 +17,7 @@ fn run_script(program: &str, script: &Path, cwd: &Path, env: &[(&str, String)]) 
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap_or_else(|e| panic!("spawn {program} {}: {e}", script.display()));
-    Run {
-        status: out.status,
-        stdout: out.stdout,
-        stderr: out.stderr,
-    }
+    Run::from_output(out)
 }
 
 fn url_env(stack: &Stack) -> [(&'static str, String); 2] {

@@ -86,7 +86,7 @@ pub fn both(stack: &crate::common::Stack, script: &str, extra: &[&str]) -> (Run,
     (proxied, direct)
 }
 
-/// Asserts two runs printed the same thing on `stream` ("stdout"/"stderr").
+/// Asserts that a stream printed through Vigil equals the direct one.
 pub fn assert_same_output(proxied: &[u8], direct: &[u8], what: &str) {
     if proxied != direct {
         panic!(

@@ -164,7 +164,10 @@ fn psql_copy_round_trips() {
 fn psql_meta_commands_match_direct() {
     let stack = Stack::start();
     load_schema(&stack);
-    let script = "\\d\n\\dt\n\\d customers\n\\d orders\n\\d+ spenders\n\\df\n\\df add_one\n\\dv\n\\di\n\\dn\n\\l app\n\\conninfo\n";
+    let script = concat!(
+        "\\d\n\\dt\n\\d customers\n\\d orders\n\\d+ spenders\n",
+        "\\df\n\\df add_one\n\\dv\n\\di\n\\dn\n\\l app\n\\conninfo\n"
+    );
     let (proxied, direct) = both(&stack, script, &[]);
     // \conninfo names the port, which differs; compare everything before it.
     let cut = |b: &[u8]| {

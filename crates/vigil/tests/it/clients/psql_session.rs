@@ -112,7 +112,7 @@ fn psql_latin1_client_encoding() {
         proxied.out()
     );
     assert!(
-        has(b"\xe9t\xe9 \xc4 |     5 |          7"),
+        has(b"\xe9t\xe9 \xc4 |     5 |          8"),
         "LATIN1 input not converted: {}",
         proxied.out()
     );
