@@ -81,6 +81,15 @@ pub fn parse_backend_key(body: &[u8]) -> Result<(i32, i32), CodecError> {
     Ok((pid, secret))
 }
 
+/// ParameterStatus: a run-time parameter's name and new value.
+pub fn parse_parameter_status(body: &[u8]) -> Result<(&str, &str), CodecError> {
+    let mut c = Cursor::new(body, "ParameterStatus");
+    let k = c.cstr()?;
+    let v = c.cstr()?;
+    c.finish()?;
+    Ok((k, v))
+}
+
 /// ReadyForQuery's transaction status: `I` idle, `T` in a block, `E` failed.
 pub fn parse_ready_status(body: &[u8]) -> Result<u8, CodecError> {
     let mut c = Cursor::new(body, "ReadyForQuery");

@@ -65,17 +65,24 @@ impl<'a> Cursor<'a> {
         usize::try_from(self.i16()?).map_err(|_| self.err("negative count"))
     }
 
-    /// A NUL-terminated string, without the NUL. Must be valid UTF-8.
-    pub fn cstr(&mut self) -> Result<&'a str, CodecError> {
+    /// A NUL-terminated string as raw bytes, without the NUL. Client text
+    /// is in the session's client_encoding, so it is not checked here.
+    pub fn cbytes(&mut self) -> Result<&'a [u8], CodecError> {
         let rest = self.remaining();
         let nul = rest
             .iter()
             .position(|&b| b == 0)
             .ok_or_else(|| self.err("unterminated string"))?;
         let s = rest.get(..nul).ok_or_else(|| self.err("truncated"))?;
-        let s = std::str::from_utf8(s).map_err(|_| self.err("string is not UTF-8"))?;
         self.pos += nul + 1;
         Ok(s)
+    }
+
+    /// A NUL-terminated string that must be UTF-8 (server messages and
+    /// protocol keywords).
+    pub fn cstr(&mut self) -> Result<&'a str, CodecError> {
+        let b = self.cbytes()?;
+        std::str::from_utf8(b).map_err(|_| self.err("string is not UTF-8"))
     }
 
     /// A length-prefixed value: `-1` is NULL.

@@ -20,16 +20,17 @@ pub const FUNCTION_CALL: u8 = b'F';
 /// PasswordMessage, SASLInitialResponse and SASLResponse share this tag.
 pub const PASSWORD: u8 = b'p';
 
-/// Simple Query: one string that may hold several statements.
+/// Simple Query: one string that may hold several statements, in the
+/// session's client_encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query<'a> {
-    pub sql: &'a str,
+    pub sql: &'a [u8],
 }
 
 impl<'a> Query<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, CodecError> {
         let mut c = Cursor::new(body, "Query");
-        let sql = c.cstr()?;
+        let sql = c.cbytes()?;
         c.finish()?;
         Ok(Query { sql })
     }
@@ -38,8 +39,8 @@ impl<'a> Query<'a> {
 /// Parse: names a prepared statement (empty = unnamed) and gives its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parse<'a> {
-    pub statement: &'a str,
-    pub sql: &'a str,
+    pub statement: &'a [u8],
+    pub sql: &'a [u8],
     pub param_types: Vec<u32>,
 }
 
@@ -48,8 +49,8 @@ impl<'a> Parse<'a> {
     #[allow(clippy::self_named_constructors)]
     pub fn parse(body: &'a [u8]) -> Result<Self, CodecError> {
         let mut c = Cursor::new(body, "Parse");
-        let statement = c.cstr()?;
-        let sql = c.cstr()?;
+        let statement = c.cbytes()?;
+        let sql = c.cbytes()?;
         let n = c.count16()?;
         let mut param_types = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
@@ -67,8 +68,8 @@ impl<'a> Parse<'a> {
 /// Bind: creates a portal from a prepared statement and parameter values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bind<'a> {
-    pub portal: &'a str,
-    pub statement: &'a str,
+    pub portal: &'a [u8],
+    pub statement: &'a [u8],
     /// 0 = text, 1 = binary; empty means all text, one entry applies to all.
     pub param_formats: Vec<i16>,
     /// Parameter values; `None` is SQL NULL.
@@ -79,8 +80,8 @@ pub struct Bind<'a> {
 impl<'a> Bind<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, CodecError> {
         let mut c = Cursor::new(body, "Bind");
-        let portal = c.cstr()?;
-        let statement = c.cstr()?;
+        let portal = c.cbytes()?;
+        let statement = c.cbytes()?;
         let param_formats = read_i16s(&mut c)?;
         let n = c.count16()?;
         let mut params = Vec::with_capacity(n.min(1024));
@@ -121,7 +122,7 @@ fn read_i16s(c: &mut Cursor<'_>) -> Result<Vec<i16>, CodecError> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target<'a> {
     pub kind: u8,
-    pub name: &'a str,
+    pub name: &'a [u8],
 }
 
 impl<'a> Target<'a> {
@@ -134,7 +135,7 @@ impl<'a> Target<'a> {
                 problem: "target is neither S nor P",
             });
         }
-        let name = c.cstr()?;
+        let name = c.cbytes()?;
         c.finish()?;
         Ok(Target { kind, name })
     }
@@ -143,21 +144,21 @@ impl<'a> Target<'a> {
 /// Execute: runs a portal, returning at most `max_rows` rows (0 = all).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Execute<'a> {
-    pub portal: &'a str,
+    pub portal: &'a [u8],
     pub max_rows: i32,
 }
 
 impl<'a> Execute<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, CodecError> {
         let mut c = Cursor::new(body, "Execute");
-        let portal = c.cstr()?;
+        let portal = c.cbytes()?;
         let max_rows = c.i32()?;
         c.finish()?;
         Ok(Execute { portal, max_rows })
     }
 }
 
-/// The cleartext PasswordMessage: a NUL-terminated string.
+/// The cleartext PasswordMessage: a NUL-terminated UTF-8 string (a token).
 pub fn parse_password(body: &[u8]) -> Result<&str, CodecError> {
     let mut c = Cursor::new(body, "PasswordMessage");
     let pw = c.cstr()?;
@@ -174,9 +175,9 @@ pub fn encode_query(sql: &str) -> Result<crate::Frame, CodecError> {
 }
 
 /// Encodes a Parse message with no parameter types.
-pub fn encode_parse(statement: &str, sql: &str) -> Result<crate::Frame, CodecError> {
+pub fn encode_parse(statement: &[u8], sql: &str) -> Result<crate::Frame, CodecError> {
     let mut body = Vec::with_capacity(statement.len() + sql.len() + 4);
-    body.extend_from_slice(statement.as_bytes());
+    body.extend_from_slice(statement);
     body.push(0);
     body.extend_from_slice(sql.as_bytes());
     body.push(0);
@@ -185,9 +186,9 @@ pub fn encode_parse(statement: &str, sql: &str) -> Result<crate::Frame, CodecErr
 }
 
 /// Encodes a Bind of `statement` into the unnamed portal with no parameters.
-pub fn encode_bind(portal: &str, statement: &str) -> Result<crate::Frame, CodecError> {
+pub fn encode_bind(portal: &[u8], statement: &str) -> Result<crate::Frame, CodecError> {
     let mut body = Vec::new();
-    body.extend_from_slice(portal.as_bytes());
+    body.extend_from_slice(portal);
     body.push(0);
     body.extend_from_slice(statement.as_bytes());
     body.push(0);
@@ -201,9 +202,9 @@ mod tests {
 
     #[test]
     fn parses_parse_and_bind() {
-        let f = encode_parse("s1", "select $1").unwrap();
+        let f = encode_parse(b"s1", "select $1").unwrap();
         let p = Parse::parse(f.body()).unwrap();
-        assert_eq!((p.statement, p.sql), ("s1", "select $1"));
+        assert_eq!((p.statement, p.sql), (&b"s1"[..], &b"select $1"[..]));
         let body = b"p\0s1\0\x00\x01\x00\x01\x00\x02\x00\x00\x00\x02hi\xff\xff\xff\xff\x00\x00";
         let b = Bind::parse(body).unwrap();
         assert_eq!(b.params, vec![Some(&b"hi"[..]), None]);
@@ -219,6 +220,11 @@ mod tests {
     #[test]
     fn query_needs_terminator() {
         assert!(Query::parse(b"select 1").is_err());
-        assert_eq!(Query::parse(b"select 1\0").unwrap().sql, "select 1");
+        assert_eq!(Query::parse(b"select 1\0").unwrap().sql, b"select 1");
+        // Not UTF-8: still a valid Query (LATIN1 clients send such bytes).
+        assert_eq!(
+            Query::parse(b"select '\xe9'\0").unwrap().sql,
+            b"select '\xe9'"
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! - [`frontend`]: views of client messages (Query, Parse, Bind, …).
 //! - [`backend`]: views of server messages and encoders for the ones Vigil
 //!   sends (ErrorResponse, ReadyForQuery, Authentication, …).
+//! - [`text`]: decoding SQL text from the session's client_encoding.
 //! - [`cursor`]: the bounds-checked reader the views are built on.
 
 pub mod backend;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod frame;
 pub mod frontend;
 pub mod startup;
+pub mod text;
 
 pub use error::CodecError;
 pub use frame::{decode_frame, Frame};

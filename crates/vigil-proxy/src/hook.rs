@@ -7,11 +7,14 @@
 //! has answered; a held statement keeps the rest of the session's client
 //! traffic queued behind it, in order.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Mutex;
 use vigil_core::{ConnectionInfo, Principal, SessionId};
+use vigil_pgwire::text::{ClientEncoding, TextError};
 
 /// What the hook knows about the session. Shared by all hook calls.
 #[derive(Debug)]
@@ -24,6 +27,8 @@ pub struct SessionContext {
     pub tls: bool,
     tx_status: AtomicU8,
     statements: AtomicU64,
+    /// The client_encoding the server last announced, with its name.
+    encoding: Mutex<(ClientEncoding, String)>,
 }
 
 impl SessionContext {
@@ -44,6 +49,33 @@ impl SessionContext {
             tls,
             tx_status: AtomicU8::new(b'I'),
             statements: AtomicU64::new(0),
+            encoding: Mutex::new((ClientEncoding::Utf8, "UTF8".to_owned())),
+        }
+    }
+
+    /// Decodes client text (SQL) as the server will read it.
+    pub fn decode<'b>(&self, bytes: &'b [u8]) -> Result<Cow<'b, str>, (TextError, String)> {
+        let enc = self
+            .encoding
+            .lock()
+            .map(|g| g.0)
+            .unwrap_or(ClientEncoding::Unsupported);
+        enc.decode(bytes)
+            .map_err(|e| (e, self.client_encoding_name()))
+    }
+
+    /// The client_encoding as the server named it.
+    pub fn client_encoding_name(&self) -> String {
+        self.encoding
+            .lock()
+            .map(|g| g.1.clone())
+            .unwrap_or_default()
+    }
+
+    /// Called when the server announces a new client_encoding.
+    pub(crate) fn set_client_encoding(&self, name: &str) {
+        if let Ok(mut g) = self.encoding.lock() {
+            *g = (ClientEncoding::from_pg_name(name), name.to_owned());
         }
     }
 
@@ -71,7 +103,8 @@ impl SessionContext {
 pub enum Protocol<'a> {
     /// A Query message; `sql` may hold several statements.
     Simple,
-    /// A Parse message creating the named prepared statement (`""` = unnamed).
+    /// A Parse message creating the named prepared statement (`""` = unnamed;
+    /// a name that is not valid in the client encoding is shown lossily).
     Extended { statement: &'a str },
 }
 

@@ -42,7 +42,7 @@ pub struct ClientPump<'a> {
     /// Syncs and Queries forwarded: the ReadyForQuery count they will produce.
     syncs: u64,
     /// Prepared statement name → text, for Bind hooks.
-    prepared: HashMap<String, Arc<str>>,
+    prepared: HashMap<Vec<u8>, Arc<str>>,
     out: BytesMut,
 }
 
@@ -107,28 +107,40 @@ impl<'a> ClientPump<'a> {
         server: &mut (impl AsyncWrite + Unpin),
         buf: &mut BytesMut,
     ) -> Result<(), SessionError> {
+        let mut parsed: Option<(Vec<u8>, Arc<str>)> = None;
         let verdict = match frame.tag() {
             fe::QUERY => {
                 let q = Query::parse(frame.body())?;
                 self.ctx.count_statement();
-                let req = StatementRequest {
-                    sql: q.sql,
-                    protocol: Protocol::Simple,
-                    param_types: &[],
-                };
-                self.hook.on_statement(self.ctx, &req)
+                match self.ctx.decode(q.sql) {
+                    Ok(sql) => self.hook.on_statement(
+                        self.ctx,
+                        &StatementRequest {
+                            sql: &sql,
+                            protocol: Protocol::Simple,
+                            param_types: &[],
+                        },
+                    ),
+                    Err(e) => undecodable(e),
+                }
             }
             fe::PARSE => {
                 let p = Parse::parse(frame.body())?;
                 self.ctx.count_statement();
-                let req = StatementRequest {
-                    sql: p.sql,
-                    protocol: Protocol::Extended {
-                        statement: p.statement,
-                    },
-                    param_types: &p.param_types,
-                };
-                self.hook.on_statement(self.ctx, &req)
+                match self.ctx.decode(p.sql) {
+                    Ok(sql) => {
+                        let name = String::from_utf8_lossy(p.statement);
+                        let req = StatementRequest {
+                            sql: &sql,
+                            protocol: Protocol::Extended { statement: &name },
+                            param_types: &p.param_types,
+                        };
+                        let v = self.hook.on_statement(self.ctx, &req);
+                        parsed = Some((p.statement.to_vec(), Arc::from(sql.as_ref())));
+                        v
+                    }
+                    Err(e) => undecodable(e),
+                }
             }
             fe::BIND => self.bind_verdict(&frame)?,
             fe::FUNCTION_CALL => HookVerdict::Deny(
@@ -149,7 +161,7 @@ impl<'a> ClientPump<'a> {
         match verdict {
             HookVerdict::Deny(d) => self.substitute(&frame, &d)?,
             _ => {
-                self.remember(&frame);
+                self.remember(&frame, parsed);
                 self.out.extend_from_slice(frame.raw());
             }
         }
@@ -167,8 +179,8 @@ impl<'a> ClientPump<'a> {
         };
         let req = BindRequest {
             sql,
-            statement: b.statement,
-            portal: b.portal,
+            statement: &String::from_utf8_lossy(b.statement),
+            portal: &String::from_utf8_lossy(b.portal),
             params: &b.params,
             param_formats: &b.param_formats,
         };
@@ -176,22 +188,15 @@ impl<'a> ClientPump<'a> {
     }
 
     /// Tracks prepared statements so Bind hooks see their text.
-    fn remember(&mut self, frame: &Frame) {
-        match frame.tag() {
-            fe::PARSE => {
-                if let Ok(p) = Parse::parse(frame.body()) {
-                    self.prepared
-                        .insert(p.statement.to_owned(), Arc::from(p.sql));
+    fn remember(&mut self, frame: &Frame, parsed: Option<(Vec<u8>, Arc<str>)>) {
+        if let Some((name, sql)) = parsed {
+            self.prepared.insert(name, sql);
+        } else if frame.tag() == fe::CLOSE {
+            if let Ok(t) = Target::parse(frame.body()) {
+                if t.kind == b'S' {
+                    self.prepared.remove(t.name);
                 }
             }
-            fe::CLOSE => {
-                if let Ok(t) = Target::parse(frame.body()) {
-                    if t.kind == b'S' {
-                        self.prepared.remove(t.name);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 
@@ -243,6 +248,18 @@ impl<'a> ClientPump<'a> {
         self.out.extend_from_slice(sub.raw());
         Ok(())
     }
+}
+
+/// A statement whose bytes are not valid in the session's client encoding
+/// cannot be classified: refuse it (the server would reject it too).
+fn undecodable((err, encoding): (vigil_pgwire::text::TextError, String)) -> HookVerdict {
+    HookVerdict::Deny(
+        Denial::new(format!(
+            "cannot read the statement in client encoding {encoding}: {err}"
+        ))
+        .with_code("22021")
+        .with_hint("Send text in the session's client_encoding; UTF8 is always supported."),
+    )
 }
 
 /// Server → client.
@@ -311,6 +328,11 @@ impl<'a> ServerPump<'a> {
             let tag = rest.first().copied().unwrap_or_default();
             let body = rest.get(5..len).unwrap_or_default();
             self.last_was_error = tag == backend::ERROR_RESPONSE;
+            if tag == backend::PARAMETER_STATUS {
+                if let Ok(("client_encoding", v)) = backend::parse_parameter_status(body) {
+                    self.ctx.set_client_encoding(v);
+                }
+            }
             if tag == backend::READY_FOR_QUERY {
                 self.ctx.set_tx_status(backend::parse_ready_status(body)?);
                 self.denials.end_cycle(self.rfq_seen);

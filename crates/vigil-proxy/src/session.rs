@@ -138,6 +138,15 @@ async fn run(
         peer,
         stream.is_tls(),
     );
+    for f in upstream
+        .greeting
+        .iter()
+        .filter(|f| f.tag() == backend::PARAMETER_STATUS)
+    {
+        if let Ok(("client_encoding", v)) = backend::parse_parameter_status(f.body()) {
+            ctx.set_client_encoding(v);
+        }
+    }
     tracing::info!(session = %id, user = %ctx.principal.subject, connection = %ctx.connection.name, %peer, "session started");
     let (pid, secret) = (upstream.pid, upstream.secret);
     let result = relay(stream, buf, upstream, &ctx, proxy, &guard.cancelled).await;

@@ -28,6 +28,10 @@ pub struct StackOptions {
     pub auth: AuthMethod,
     /// Extra lines appended to `[proxy]`.
     pub proxy_extra: String,
+    /// Extra lines appended to the `[[connections]]` entry.
+    pub connection_extra: String,
+    /// Whether the server offers TLS.
+    pub backend_ssl: bool,
 }
 
 impl Default for StackOptions {
@@ -38,6 +42,8 @@ impl Default for StackOptions {
             settings: Vec::new(),
             auth: AuthMethod::Scram,
             proxy_extra: String::new(),
+            connection_extra: String::new(),
+            backend_ssl: false,
         }
     }
 }
@@ -61,6 +67,7 @@ impl Stack {
         for (k, v) in &opts.settings {
             cluster_opts = cluster_opts.setting(k, v);
         }
+        cluster_opts.ssl = opts.backend_ssl;
         let cluster = TempCluster::start(cluster_opts).expect("start cluster");
         cluster.create_database("app").expect("create db");
         let encryption = if opts.auth == AuthMethod::Md5 {
@@ -80,6 +87,12 @@ impl Stack {
             )
             .expect("create role");
         let dir = tempfile::tempdir().expect("tempdir");
+        let opts = StackOptions {
+            proxy_extra: opts
+                .proxy_extra
+                .replace("$DIR", &dir.path().display().to_string()),
+            ..opts
+        };
         let config_path = dir.path().join("vigil.toml");
         std::fs::write(dir.path().join("app.password"), APP_PASSWORD).unwrap();
         std::fs::write(

@@ -271,3 +271,43 @@ print("ok")
         ],
     );
 }
+
+#[test]
+fn multibyte_client_encodings_cannot_hide_statements() {
+    let stack = production();
+    let login = Raw::login(
+        stack.proxy_port(),
+        &[
+            ("user", USER),
+            ("database", CONNECTION),
+            ("client_encoding", "SJIS"),
+        ],
+        &stack.token(),
+    );
+    let Login::Ok(mut s) = login else {
+        panic!("SJIS login refused")
+    };
+    // In SJIS, 0x83 0x5c is one character whose second byte is '\'; what
+    // follows the closing quote is a second statement to the server.
+    let mut q = b"SELECT '\x83\x5c'; DROP TABLE tripwire; --'".to_vec();
+    q.push(0);
+    s.send(&vigil_pgwire::Frame::new(b'Q', &q).unwrap());
+    let frames = s.until_ready();
+    let errs = errors(&frames);
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].message().unwrap().contains("guardrail drop"),
+        "{:?}",
+        errs[0].message()
+    );
+    // Bytes that are not valid SJIS are refused, not guessed at.
+    let mut bad = b"SELECT '\x83".to_vec();
+    bad.push(0);
+    s.send(&vigil_pgwire::Frame::new(b'Q', &bad).unwrap());
+    let errs = errors(&s.until_ready());
+    assert_eq!(errs[0].code(), Some("22021"));
+    assert_eq!(
+        first_column(&s.query("SELECT count(*) FROM tripwire")),
+        vec!["5".to_string()]
+    );
+}
