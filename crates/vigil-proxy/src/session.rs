@@ -76,7 +76,7 @@ async fn run(
 ) -> Result<(), SessionError> {
     let s = &proxy.settings;
     let params = check_params(&startup)?;
-    if s.require_tls && !stream.is_tls() && !peer.ip().is_loopback() {
+    if !cleartext_allowed(s.require_tls, stream.is_tls(), peer.ip()) {
         return Err(SessionError::TlsRequired);
     }
     let mut out = BytesMut::new();
@@ -163,6 +163,12 @@ async fn run(
     result.map(|_| ())
 }
 
+/// Whether the token may travel now: over TLS always; in cleartext only
+/// when TLS is not required or the client is on this machine.
+fn cleartext_allowed(require_tls: bool, is_tls: bool, peer: std::net::IpAddr) -> bool {
+    is_tls || !require_tls || peer.is_loopback()
+}
+
 fn until_expiry(expires_at: i64) -> Duration {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -200,4 +206,21 @@ async fn relay(
     }
     let _ = sw.shutdown().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn require_tls_refuses_remote_cleartext_only() {
+        let remote: std::net::IpAddr = "10.1.2.3".parse().unwrap();
+        let local: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let local6: std::net::IpAddr = "::1".parse().unwrap();
+        assert!(!cleartext_allowed(true, false, remote));
+        assert!(cleartext_allowed(true, true, remote));
+        assert!(cleartext_allowed(true, false, local));
+        assert!(cleartext_allowed(true, false, local6));
+        assert!(cleartext_allowed(false, false, remote));
+    }
 }

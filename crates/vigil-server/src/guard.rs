@@ -56,7 +56,14 @@ impl StatementHook for GuardrailHook {
                     fingerprint = msg.statements.first().map(|s| s.fingerprint.as_str()).unwrap_or(""),
                     "statement denied"
                 );
-                HookVerdict::Deny(denial(&decision))
+                let mut d = denial(&decision);
+                // Unparseable by PostgreSQL's own grammar is a syntax error
+                // the server would raise too: keep the code clients and
+                // agents act on (42601), while the message names the guardrail.
+                if msg.has_parse_error() {
+                    d = d.with_code("42601");
+                }
+                HookVerdict::Deny(d)
             }
         }
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use vigil_core::PrincipalKind;
 use vigil_identity::{BuiltinIssuer, BuiltinSettings, TokenRequest};
 use vigil_pgtemp::{AuthMethod, ClusterOptions, TempCluster};
-use vigil_proxy::{AllowAll, StatementHook};
+use vigil_proxy::StatementHook;
 use vigil_server::BackgroundProxy;
 
 pub const USER: &str = "alice@example.com";
@@ -37,7 +37,9 @@ pub struct StackOptions {
 impl Default for StackOptions {
     fn default() -> Self {
         StackOptions {
-            hook: Arc::new(AllowAll),
+            // The real default pipeline (classify → guardrails), so every
+            // client test also proves the guardrails let ordinary work through.
+            hook: Arc::new(vigil_server::GuardrailHook::new(1024)),
             environment: "dev",
             settings: Vec::new(),
             auth: AuthMethod::Scram,
@@ -58,8 +60,13 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// The default pipeline on a `dev` connection that allows opaque code
+    /// (functions, DO blocks), as the client-fidelity tests need.
     pub fn start() -> Stack {
-        Stack::start_with(StackOptions::default())
+        Stack::start_with(StackOptions {
+            connection_extra: "allow_opaque_code = true\n".into(),
+            ..StackOptions::default()
+        })
     }
 
     pub fn start_with(opts: StackOptions) -> Stack {
@@ -95,11 +102,14 @@ impl Stack {
         };
         let config_path = dir.path().join("vigil.toml");
         std::fs::write(dir.path().join("app.password"), APP_PASSWORD).unwrap();
-        std::fs::write(
-            &config_path,
-            config_text(&cluster, opts.environment, &opts.proxy_extra),
-        )
-        .unwrap();
+        let mut connection_extra = opts.connection_extra.clone();
+        if let Some(pem) = cluster.server_cert_pem() {
+            let ca = dir.path().join("server-ca.pem");
+            std::fs::write(&ca, pem).unwrap();
+            connection_extra = connection_extra.replace("$CA", &ca.display().to_string());
+        }
+        let text = config_text(&cluster, opts.environment, &opts.proxy_extra) + &connection_extra;
+        std::fs::write(&config_path, text).unwrap();
         let cfg = vigil_config::load_file(&config_path).expect("config");
         let issuer = BuiltinIssuer::load_or_create(&BuiltinSettings {
             issuer: "vigil".into(),

@@ -10,3 +10,4 @@ mod faults;
 mod guardrails;
 mod hook;
 mod identity;
+mod tls;
