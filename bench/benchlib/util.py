@@ -134,8 +134,11 @@ def _stop(proc, name, sig, grace):
 
 
 def install_signal_handlers():
-    """SIGTERM/SIGHUP become SystemExit so `finally` blocks run."""
+    """SIGTERM/SIGHUP become SystemExit so `finally` blocks run. SIGINT is
+    set explicitly because a shell starting us in the background (`&`)
+    leaves it ignored, and `kill -INT` should still tear down."""
     def handler(signum, _frame):
         raise SystemExit(128 + signum)
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)

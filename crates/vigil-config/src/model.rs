@@ -53,6 +53,10 @@ pub struct ProxyConfig {
     /// Seconds allowed for connecting to a backend.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// Threads serving sessions; 0 means one per CPU. On a small machine
+    /// shared with the database, 1 can beat more (fewer context switches).
+    #[serde(default)]
+    pub worker_threads: usize,
 }
 
 /// `[http]`
@@ -222,6 +226,7 @@ impl Default for ProxyConfig {
             max_message_bytes: default_max_message(),
             handshake_timeout_secs: default_handshake_timeout(),
             connect_timeout_secs: default_connect_timeout(),
+            worker_threads: 0,
         }
     }
 }

@@ -144,18 +144,39 @@ fn load(config: &Path) -> Result<vigil_config::Config> {
 
 fn serve(config: &Path) -> Result<()> {
     let cfg = load(config)?;
-    let rt = tokio::runtime::Runtime::new()?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if cfg.proxy.worker_threads > 0 {
+        rt.worker_threads(cfg.proxy.worker_threads);
+    }
+    let rt = rt.enable_all().build()?;
     rt.block_on(async {
         let proxy = vigil_server::build_proxy(&cfg, vigil_server::hook_for(&cfg)).await?;
         tracing::info!(addr = %proxy.local_addr()?, connections = cfg.connections.len(), "vigil listening");
         proxy
             .run(async {
-                let _ = tokio::signal::ctrl_c().await;
+                shutdown_signal().await;
                 tracing::info!("shutting down");
             })
             .await;
         Ok(())
     })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, so service managers and
+/// `timeout` stop Vigil as cleanly as a person does.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }
 
 fn check_config(config: &Path) -> Result<()> {
@@ -212,9 +233,7 @@ fn demo(port: Option<u16>, rows: usize) -> Result<()> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(async {
-            let _ = tokio::signal::ctrl_c().await;
-        });
+        .block_on(shutdown_signal());
     eprintln!("Stopping Vigil and deleting the demo database…");
     drop(demo);
     Ok(())
