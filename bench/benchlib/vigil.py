@@ -58,9 +58,11 @@ class Vigil:
         os.chmod(pw, 0o600)
         policy = f"guardrails = {'true' if self.guardrails else 'false'}\n" if with_guardrails_key else ""
         with open(self.config, "w") as f:
+            workers = os.environ.get("VIGIL_BENCH_WORKERS")
+            workers = f"worker_threads = {int(workers)}\n" if workers else ""
             f.write(f"""[proxy]
 listen = "127.0.0.1:{self.port}"
-[http]
+{workers}[http]
 listen = "127.0.0.1:{self.http_port}"
 [identity.builtin]
 key_file = "vigil-signing.key"

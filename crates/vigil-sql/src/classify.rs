@@ -5,6 +5,8 @@
 
 use crate::dispatch::analyze;
 use crate::facts::merge_table;
+use crate::fingerprint::fingerprint;
+use crate::parse::{parse, ParseError};
 use pg_query::protobuf::RawStmt;
 use pg_query::NodeEnum;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -24,12 +26,11 @@ pub fn classify(sql: &str) -> ClassifiedMessage {
 }
 
 fn statements(sql: &str) -> Vec<StatementInfo> {
-    let parsed = match pg_query::parse(sql, 0) {
+    let parsed = match parse(sql) {
         Ok(p) => p,
         Err(e) => return vec![unparseable(sql, parse_error_text(e))],
     };
     parsed
-        .protobuf
         .stmts
         .iter()
         .filter_map(|raw| {
@@ -42,14 +43,14 @@ fn statements(sql: &str) -> Vec<StatementInfo> {
 /// The parser's message without the `at or near "<token>"` part: the token
 /// is client text (possibly a password typed at the wrong prompt) and the
 /// error ends up in audit records.
-fn parse_error_text(e: pg_query::Error) -> String {
+fn parse_error_text(e: ParseError) -> String {
     match e {
-        pg_query::Error::Parse(msg) => match msg.find(" at or near ") {
+        ParseError::Syntax(msg) => match msg.find(" at or near ") {
             Some(cut) => msg.get(..cut).unwrap_or("syntax error").to_string(),
             None => msg,
         },
-        pg_query::Error::Conversion(_) => "input contains a NUL byte".to_string(),
-        other => other.to_string(),
+        ParseError::Nul => "input contains a NUL byte".to_string(),
+        ParseError::Decode(why) => format!("the parse tree could not be decoded: {why}"),
     }
 }
 
@@ -65,6 +66,12 @@ fn statement_text<'s>(sql: &'s str, raw: &RawStmt) -> &'s str {
 
 fn statement(text: &str, node: &NodeEnum) -> StatementInfo {
     let a = analyze(node, 0);
+    // The fingerprint is derived from the normalized text rather than from a
+    // second parse; text that fails to normalize gets neither.
+    let (fingerprint, redacted_sql) = match pg_query::normalize(text) {
+        Ok(normalized) => (fingerprint(&normalized), normalized),
+        Err(_) => (String::new(), placeholder(text)),
+    };
     StatementInfo {
         kind: a.head.kind,
         command_tag: a.head.tag,
@@ -74,10 +81,8 @@ fn statement(text: &str, node: &NodeEnum) -> StatementInfo {
         where_constant_true: a.head.where_constant_true,
         limit: a.head.limit,
         copy: a.head.copy,
-        fingerprint: pg_query::fingerprint(text, 0, 0)
-            .map(|f| f.hex)
-            .unwrap_or_default(),
-        redacted_sql: pg_query::normalize(text).unwrap_or_else(|_| placeholder(text)),
+        fingerprint,
+        redacted_sql,
         flags: a.facts.flags,
         parse_error: None,
     }

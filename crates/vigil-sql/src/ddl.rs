@@ -333,8 +333,8 @@ fn create_function(s: &pb::CreateFunctionStmt, w: &mut Walker<'_>, nesting: u32)
     // An SQL-language body is plain SQL: classify it so its risks show up
     // on the CREATE (other languages stay opaque).
     if let (true, Some(body)) = (language == "sql", body) {
-        if let Ok(parsed) = pg_query::parse(&body, 0) {
-            for raw in &parsed.protobuf.stmts {
+        if let Ok(parsed) = crate::parse::parse(&body) {
+            for raw in &parsed.stmts {
                 if let Some(inner) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) {
                     w.facts.absorb(analyze(inner, nesting).facts);
                 }

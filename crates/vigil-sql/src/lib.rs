@@ -11,6 +11,9 @@
 //! Inside: `dispatch` and `ddl` judge the statement type, `walk` visits the
 //! whole tree (CTEs, subqueries, function arguments, …), `functions` knows
 //! risky functions and settings, `constant` spots always-true WHEREs.
+//! `parse` (over `ffi`) gets the tree from libpg_query without pg_query's
+//! summary walk; `fingerprint` names a statement's shape from its
+//! normalized text.
 
 mod cache;
 mod classify;
@@ -18,7 +21,10 @@ mod constant;
 mod ddl;
 mod dispatch;
 mod facts;
+mod ffi;
+mod fingerprint;
 mod functions;
+mod parse;
 mod render;
 mod walk;
 
