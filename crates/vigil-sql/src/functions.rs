@@ -31,6 +31,25 @@ const SERVER_ADMIN: &[&str] = &[
     "pg_switch_wal",
 ];
 
+/// Functions that run SQL, or read relations, named in a string argument:
+/// what they touch is invisible to the classifier, so they are opaque code
+/// (`query_to_xml('DELETE FROM t RETURNING 1', …)` runs that DELETE).
+const RUNS_SQL_TEXT: &[&str] = &[
+    "query_to_xml",
+    "query_to_xmlschema",
+    "query_to_xml_and_xmlschema",
+    "table_to_xml",
+    "table_to_xmlschema",
+    "table_to_xml_and_xmlschema",
+    "schema_to_xml",
+    "schema_to_xmlschema",
+    "schema_to_xml_and_xmlschema",
+    "database_to_xml",
+    "database_to_xmlschema",
+    "database_to_xml_and_xmlschema",
+    "ts_stat",
+];
+
 /// Settings whose change alters how later statements are parsed or which
 /// objects their names resolve to.
 const TAMPER_SETTINGS: &[&str] = &[
@@ -75,6 +94,12 @@ pub(crate) fn inspect_call(call: &FuncCall, facts: &mut Facts) {
         facts.flag(
             FlagId::ServerAdmin,
             format!("calls {name}(), which acts on the server or other sessions"),
+        );
+    }
+    if RUNS_SQL_TEXT.contains(&last.as_str()) {
+        facts.flag(
+            FlagId::OpaqueCode,
+            format!("calls {name}(), which runs SQL or reads tables named in a string Vigil cannot inspect"),
         );
     }
     if last == "set_config" {
@@ -138,6 +163,18 @@ mod tests {
             }
         }
         facts
+    }
+
+    #[test]
+    fn functions_that_run_sql_text_are_opaque() {
+        for sql in [
+            "SELECT query_to_xml('DELETE FROM t RETURNING 1', true, false, '')",
+            "SELECT pg_catalog.TABLE_TO_XML('secrets', true, false, '')",
+            "SELECT * FROM ts_stat('SELECT 1')",
+        ] {
+            let f = facts_of(sql);
+            assert!(f.flags.iter().any(|x| x.id == FlagId::OpaqueCode), "{sql}");
+        }
     }
 
     #[test]

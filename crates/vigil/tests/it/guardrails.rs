@@ -34,6 +34,7 @@ const ATTACKS: &[&str] = &[
     "SELECT pg_catalog.pg_read_file('/etc/passwd')",
     "SELECT * FROM pg_ls_dir('.')",
     "SELECT lo_import('/etc/passwd')",
+    "SELECT query_to_xml('DELETE FROM tripwire RETURNING 1', true, false, '')",
     "DO $$ BEGIN EXECUTE 'DROP TABLE tripwire'; END $$",
     "CREATE FUNCTION wipe() RETURNS void LANGUAGE sql AS $f$ DELETE FROM tripwire $f$",
     "PREPARE wipe AS DELETE FROM tripwire",
