@@ -1,24 +1,13 @@
 //! Cancel requests: a client can cancel its own query through Vigil, and
 //! never another session's.
 
-use crate::common::{Stack, CONNECTION, USER};
-use crate::raw::{errors, Login, Raw};
+use crate::common::Stack;
+use crate::raw::{errors, Raw};
 use bytes::BytesMut;
 use std::io::Write;
 use std::time::Duration;
 use vigil_pgwire::frontend::encode_query;
 use vigil_pgwire::startup::encode_cancel;
-
-fn session(stack: &Stack) -> Raw {
-    match Raw::login(
-        stack.proxy_port(),
-        &[("user", USER), ("database", CONNECTION)],
-        &stack.token(),
-    ) {
-        Login::Ok(r) => r,
-        Login::Refused(e) => panic!("{:?}", e.message()),
-    }
-}
 
 fn send_cancel(port: u16, pid: i32, secret: i32) {
     let mut s = Raw::connect_tcp(port);
@@ -47,8 +36,8 @@ fn wait_for_sleepers(stack: &Stack, n: usize) {
 #[test]
 fn own_cancel_works_and_another_sessions_key_does_not() {
     let stack = Stack::start();
-    let mut victim = session(&stack);
-    let attacker = session(&stack);
+    let mut victim = stack.session();
+    let attacker = stack.session();
     assert_ne!((victim.pid, victim.secret), (attacker.pid, attacker.secret));
 
     victim.send(&encode_query("SELECT pg_sleep(2)").unwrap());

@@ -202,6 +202,15 @@ impl Stack {
         self.cluster.psql("app", sql).expect("admin sql")
     }
 
+    /// A raw-protocol session through Vigil as [`USER`].
+    pub fn session(&self) -> crate::raw::Raw {
+        let params = [("user", USER), ("database", CONNECTION)];
+        match crate::raw::Raw::login(self.proxy_port(), &params, &self.token()) {
+            crate::raw::Login::Ok(r) => r,
+            crate::raw::Login::Refused(e) => panic!("login refused: {:?}", e.message()),
+        }
+    }
+
     /// Stops Vigil (its sessions end).
     pub fn stop_proxy(&mut self) {
         self.proxy.take();

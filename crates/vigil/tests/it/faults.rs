@@ -6,19 +6,8 @@ use crate::raw::{errors, first_column, Login, Raw};
 use std::io::{Read, Write};
 use vigil_pgwire::backend::ErrorFields;
 
-fn session(stack: &Stack) -> Raw {
-    match Raw::login(
-        stack.proxy_port(),
-        &[("user", USER), ("database", CONNECTION)],
-        &stack.token(),
-    ) {
-        Login::Ok(r) => r,
-        Login::Refused(e) => panic!("{:?}", e.message()),
-    }
-}
-
 fn still_serves(stack: &Stack) {
-    let mut s = session(stack);
+    let mut s = stack.session();
     assert_eq!(
         first_column(&s.query("SELECT 'alive'")),
         vec!["alive".to_string()]
@@ -39,7 +28,7 @@ fn fatal_then_close(raw: &mut Raw) -> Option<ErrorFields> {
 #[test]
 fn garbage_and_truncation_end_only_that_session() {
     let stack = Stack::start();
-    let mut bystander = session(&stack);
+    let mut bystander = stack.session();
 
     let mut http = Raw::connect_tcp(stack.proxy_port());
     http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -52,20 +41,20 @@ fn garbage_and_truncation_end_only_that_session() {
     drop(half);
 
     // A session that sends a frame with an impossible length.
-    let mut bad = session(&stack);
+    let mut bad = stack.session();
     bad.send_bytes(&[b'Q', 0, 0, 0, 2]);
     let e = fatal_then_close(&mut bad).expect("FATAL for a bad frame");
     assert_eq!(e.code(), Some("08P01"));
 
     // An oversized frame (limit is 64 MiB by default) ends the session.
-    let mut big = session(&stack);
+    let mut big = stack.session();
     big.send_bytes(&[b'Q', 0x7f, 0xff, 0xff, 0xff]);
     let e = fatal_then_close(&mut big).expect("FATAL for an oversized frame");
     assert_eq!(e.code(), Some("08P01"));
     assert!(e.message().unwrap().contains("exceeds"));
 
     // A client that disconnects mid-message.
-    let mut gone = session(&stack);
+    let mut gone = stack.session();
     gone.send_bytes(&[b'Q', 0, 0, 0, 100, b'S', b'E']);
     drop(gone);
 
@@ -92,7 +81,7 @@ fn gssenc_is_refused_and_ssl_is_declined_without_tls() {
 #[test]
 fn function_call_is_refused_and_session_continues() {
     let stack = Stack::start();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     // FunctionCall for oid 1 with no arguments.
     let body = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
     s.send(&vigil_pgwire::Frame::new(b'F', &body).unwrap());
@@ -107,7 +96,7 @@ fn function_call_is_refused_and_session_continues() {
 #[test]
 fn backend_down_then_back() {
     let mut stack = Stack::start();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     stack.cluster.kill_hard().unwrap();
     s.send(&vigil_pgwire::frontend::encode_query("SELECT 1").unwrap());
     let e = fatal_then_close(&mut s).expect("an error when the backend dies");
@@ -140,7 +129,7 @@ fn backend_down_then_back() {
 #[test]
 fn graceful_backend_shutdown_passes_57p01() {
     let mut stack = Stack::start();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     stack.cluster.stop().unwrap();
     let e = fatal_then_close(&mut s).expect("FATAL on shutdown");
     assert_eq!(e.code(), Some("57P01"));

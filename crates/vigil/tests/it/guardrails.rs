@@ -74,17 +74,6 @@ fn production() -> Stack {
     stack
 }
 
-fn session(stack: &Stack) -> Raw {
-    match Raw::login(
-        stack.proxy_port(),
-        &[("user", USER), ("database", CONNECTION)],
-        &stack.token(),
-    ) {
-        Login::Ok(r) => r,
-        Login::Refused(e) => panic!("{:?}", e.message()),
-    }
-}
-
 /// Nothing that was blocked reached the server.
 fn assert_server_never_saw(stack: &Stack, needles: &[&str]) {
     assert_eq!(
@@ -107,7 +96,7 @@ fn assert_server_never_saw(stack: &Stack, needles: &[&str]) {
 #[test]
 fn attacks_are_blocked_on_production_over_simple_protocol() {
     let stack = production();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     for attack in ATTACKS {
         let frames = s.query(attack);
         let errs = errors(&frames);
@@ -159,7 +148,7 @@ fn attacks_are_blocked_on_production_over_simple_protocol() {
 #[test]
 fn harmless_statements_pass_on_production() {
     let stack = production();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     for ok in [
         "SELECT * FROM tripwire WHERE id = 1",
         "UPDATE tripwire SET v = v WHERE id = 1",
@@ -186,7 +175,7 @@ fn harmless_statements_pass_on_production() {
 #[test]
 fn blocked_inside_a_transaction_then_the_session_recovers() {
     let stack = production();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     s.query("BEGIN");
     s.query("UPDATE tripwire SET v = 100 WHERE id = 1");
     let frames = s.query("TRUNCATE tripwire");

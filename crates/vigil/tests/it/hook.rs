@@ -2,7 +2,7 @@
 //! bind-time decisions, in every protocol position that matters.
 
 use crate::common::{psql, stderr, stdout, Stack, StackOptions, CONNECTION, USER};
-use crate::raw::{errors, first_column, status, Login, Raw};
+use crate::raw::{errors, first_column, status, Raw};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use vigil_proxy::{
@@ -69,21 +69,10 @@ fn stack() -> (
     (stack, rx, decider)
 }
 
-fn session(stack: &Stack) -> Raw {
-    match Raw::login(
-        stack.proxy_port(),
-        &[("user", USER), ("database", CONNECTION)],
-        &stack.token(),
-    ) {
-        Login::Ok(r) => r,
-        Login::Refused(e) => panic!("{:?}", e.message()),
-    }
-}
-
 #[test]
 fn denied_simple_query_never_reaches_the_server() {
     let (stack, _rx, _) = stack();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     let frames = s.query("DROP TABLE forbidden");
     let errs = errors(&frames);
     assert_eq!(errs.len(), 1);
@@ -102,7 +91,7 @@ fn denied_simple_query_never_reaches_the_server() {
 #[test]
 fn denial_inside_a_transaction_block_behaves_like_an_error() {
     let (stack, _rx, _) = stack();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     assert_eq!(status(&s.query("BEGIN")), 'T');
     assert_eq!(status(&s.query("INSERT INTO marks VALUES (1)")), 'T');
     let frames = s.query("DELETE FROM forbidden");
@@ -121,7 +110,7 @@ fn denial_inside_a_transaction_block_behaves_like_an_error() {
 #[test]
 fn multi_statement_message_with_a_denied_part_runs_nothing() {
     let (stack, _rx, _) = stack();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     let frames = s.query("INSERT INTO marks VALUES (1); DROP TABLE forbidden");
     assert_eq!(errors(&frames)[0].code(), Some("42501"));
     assert_eq!(stack.admin("SELECT count(*) FROM marks").trim(), "0");
@@ -211,7 +200,7 @@ fn bind_hook_sees_parameters() {
 #[test]
 fn held_statement_waits_then_runs_with_traffic_queued_in_order() {
     let (stack, mut rx, _) = stack();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     // Two messages in one write: the second must wait behind the first.
     let mut both = vigil_pgwire::frontend::encode_query("INSERT INTO marks VALUES (1) -- hold_me")
         .unwrap()
@@ -243,7 +232,7 @@ fn held_statement_waits_then_runs_with_traffic_queued_in_order() {
 #[test]
 fn held_statement_denied_then_session_continues() {
     let (stack, mut rx, _) = stack();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     s.send(&vigil_pgwire::frontend::encode_query("DELETE FROM marks -- hold_me").unwrap());
     rx.blocking_recv().expect("held").send(false).unwrap();
     let frames = s.until_ready();
@@ -260,7 +249,7 @@ fn held_statement_denied_then_session_continues() {
 #[test]
 fn cancel_withdraws_a_held_statement() {
     let (stack, mut rx, _) = stack();
-    let mut s = session(&stack);
+    let mut s = stack.session();
     s.send(&vigil_pgwire::frontend::encode_query("SELECT 1 -- hold_me").unwrap());
     let _keep = rx.blocking_recv().expect("held");
     let mut c = Raw::connect_tcp(stack.proxy_port());
