@@ -18,7 +18,7 @@ use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use vigil_pgwire::frame::frame_len;
 use vigil_pgwire::frontend::{self as fe, Bind, Parse, Query, Target};
 use vigil_pgwire::{backend, decode_frame, CodecError, Frame};
@@ -284,14 +284,12 @@ impl<'a> ServerPump<'a> {
         }
     }
 
-    /// Relays until the server closes. Messages from `inject` (notices from
-    /// the client side) are written between frames.
+    /// Relays until the server closes.
     pub async fn run(
         &mut self,
         server: &mut (impl AsyncRead + Unpin),
         client: &mut (impl AsyncWrite + Unpin),
         mut buf: BytesMut,
-        inject: &mut mpsc::Receiver<Bytes>,
     ) -> Result<(), SessionError> {
         loop {
             let ready = self
@@ -303,14 +301,9 @@ impl<'a> ServerPump<'a> {
                     .await
                     .map_err(SessionError::from_client_io)?;
             }
-            tokio::select! {
-                r = server.read_buf(&mut buf) => match r {
-                    Ok(0) | Err(_) => return Err(SessionError::UpstreamGone),
-                    Ok(_) => {}
-                },
-                Some(msg) = inject.recv() => {
-                    client.write_all(&msg).await.map_err(SessionError::from_client_io)?;
-                }
+            match server.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => return Err(SessionError::UpstreamGone),
+                Ok(_) => {}
             }
         }
     }

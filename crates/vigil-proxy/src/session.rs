@@ -188,7 +188,6 @@ async fn relay(
     let (mut cr, mut cw) = tokio::io::split(client);
     let (mut sr, mut sw) = tokio::io::split(upstream.stream);
     let denials = crate::denials::Denials::new(rand::random());
-    let (_inject_tx, mut inject_rx) = tokio::sync::mpsc::channel(16);
     let max = proxy.settings.max_message;
     let c2s = ClientPump::new(ctx, proxy.hook.as_ref(), &denials, cancelled, max);
     let mut s2c = ServerPump::new(ctx, &denials, max);
@@ -196,7 +195,7 @@ async fn relay(
     let expiry = tokio::time::sleep(until_expiry(ctx.principal.expires_at));
     let result = tokio::select! {
         r = c2s.run(&mut cr, &mut sw, client_buf) => r,
-        r = s2c.run(&mut sr, &mut cw, upstream.buf, &mut inject_rx) => r.map(|()| RelayEnd::Closed),
+        r = s2c.run(&mut sr, &mut cw, upstream.buf) => r.map(|()| RelayEnd::Closed),
         _ = expiry => Err(SessionError::TokenExpired),
         _ = shutdown.wait_for(|stop| *stop) => Err(SessionError::Shutdown),
     };

@@ -78,10 +78,7 @@ fn driver_cancel_token_works() {
     let stack = Stack::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = stack.driver().await;
         let token = client.cancel_token();
         let sleeper = tokio::spawn(async move { client.simple_query("SELECT pg_sleep(30)").await });
         tokio::task::block_in_place(|| wait_for_sleepers(&stack, 1));

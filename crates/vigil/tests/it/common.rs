@@ -211,6 +211,16 @@ impl Stack {
         }
     }
 
+    /// A tokio-postgres client through Vigil as [`USER`] (a real driver that
+    /// pipelines concurrent queries); call inside a multi-thread runtime.
+    pub async fn driver(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(&self.proxy_dsn(), tokio_postgres::NoTls)
+            .await
+            .expect("driver connects through Vigil");
+        tokio::spawn(conn);
+        client
+    }
+
     /// Stops Vigil (its sessions end).
     pub fn stop_proxy(&mut self) {
         self.proxy.take();

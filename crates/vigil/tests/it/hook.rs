@@ -134,10 +134,7 @@ fn extended_protocol_pipeline_with_a_denied_statement() {
     let (stack, _rx, _) = stack();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = stack.driver().await;
         // tokio-postgres pipelines concurrent queries on one connection.
         let (a, b, c) = tokio::join!(
             client.query_one("SELECT $1::int + 1", &[&1i32]),
@@ -164,10 +161,7 @@ fn bind_hook_sees_parameters() {
     let (stack, _rx, _) = stack();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&stack.proxy_dsn(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+        let client = stack.driver().await;
         let e = client
             .execute(
                 "INSERT INTO marks SELECT length($1::text)",
