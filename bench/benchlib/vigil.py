@@ -57,6 +57,8 @@ class Vigil:
             f.write(self.cluster.password + "\n")
         os.chmod(pw, 0o600)
         policy = f"guardrails = {'true' if self.guardrails else 'false'}\n" if with_guardrails_key else ""
+        # Pass-through is a pure relay: no masking phase either.
+        masking = "" if self.guardrails else "[masking]\nenabled = false\n"
         with open(self.config, "w") as f:
             workers = os.environ.get("VIGIL_BENCH_WORKERS")
             workers = f"worker_threads = {int(workers)}\n" if workers else ""
@@ -68,7 +70,7 @@ listen = "127.0.0.1:{self.http_port}"
 key_file = "vigil-signing.key"
 [store]
 url = "sqlite://{os.path.join(self.dir, 'vigil.db')}"
-[policy]
+{masking}[policy]
 {policy}
 [[connections]]
 name = "{BENCH_DB}"

@@ -23,6 +23,14 @@ sensitive_table(t) if table_name(t) in _sensitive_tables
 
 sensitive_table(t) if t.name in _sensitive_tables
 
+# An unqualified name may resolve to any schema on the search_path: it is
+# sensitive when any listed schema.name has that name.
+sensitive_table(t) if {
+	not is_string(t.schema)
+	some n in _sensitive_tables
+	endswith(n, concat("", [".", t.name]))
+}
+
 review contains {
 	"rule": "review.agent_change",
 	"reason": sprintf("%s statements from an AI agent need human approval", [input.statement.kind]),

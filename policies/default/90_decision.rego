@@ -45,9 +45,17 @@ hint_part(fired) := {"hint": fired[0][2]} if count(fired) > 0
 
 hint_part(fired) := {} if count(fired) == 0
 
+# Principals of the kinds listed in data.vigil.nowait_kinds (e.g. "agent")
+# cannot wait on the wire: they are refused at once with the request id and
+# an approval lets one identical retry run.
+mode_for(kind) := "nowait" if kind in first_of([k | k := data.vigil.nowait_kinds], [])
+
+mode_for(kind) := "wait" if not kind in first_of([k | k := data.vigil.nowait_kinds], [])
+
 review_part("review") := {
 	"approvers": first_of([a | a := data.vigil.review_approvers], {"groups": ["dba"], "count": 1}),
 	"review_timeout": first_of([t | t := data.vigil.review_timeout], "30m"),
+	"approval_mode": mode_for(object.get(input, ["principal", "kind"], "")),
 }
 
 # The configured value from data.json when present, else the default

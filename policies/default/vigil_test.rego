@@ -178,3 +178,16 @@ test_agent_destructive_on_production_is_denied_not_held if {
 test_bundle_is_cacheable if {
 	vigil.cacheable == true
 }
+
+test_agent_unqualified_sensitive_read_is_reviewed if {
+	inp := object.union(mk("dev", "read", [], "agent"), {"statement": object.union(mk("dev", "read", [], "agent").statement, {"tables": [{"schema": null, "name": "payments", "access": ["read"], "columns": []}]})})
+	d := vigil.decision with input as inp
+	d.verdict == "review"
+	d.rules == ["review.agent_sensitive_read"]
+}
+
+test_agent_unqualified_other_table_is_allowed if {
+	inp := object.union(mk("dev", "read", [], "agent"), {"statement": object.union(mk("dev", "read", [], "agent").statement, {"tables": [{"schema": null, "name": "orders", "access": ["read"], "columns": []}]})})
+	d := vigil.decision with input as inp
+	d.verdict == "allow"
+}

@@ -57,6 +57,14 @@ impl Config {
         if let Some(b) = &mut self.identity.builtin {
             resolve(base, &mut b.key_file);
         }
+        resolve(base, &mut self.audit.key_file);
+        resolve(base, &mut self.masking.key_file);
+        if let Some(c) = &mut self.masking.catalog {
+            resolve(base, c);
+        }
+        for k in &mut self.audit.public_keys {
+            resolve(base, k);
+        }
         for i in &mut self.identity.issuers {
             if let Some(p) = &mut i.jwks_file {
                 resolve(base, p);
@@ -98,6 +106,21 @@ impl Config {
             ));
         }
         self.validate_identity()?;
+        self.validate_masking()?;
+        for (i, w) in self.approvals.webhooks.iter().enumerate() {
+            if !matches!(w.format.as_str(), "generic" | "slack") {
+                return Err(ConfigError::invalid(
+                    format!("approvals.webhooks[{i}].format"),
+                    "must be \"generic\" or \"slack\"",
+                ));
+            }
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return Err(ConfigError::invalid(
+                    format!("approvals.webhooks[{i}].url"),
+                    "must be an http:// or https:// URL",
+                ));
+            }
+        }
         let mut names = HashSet::new();
         for (i, c) in self.connections.iter().enumerate() {
             validate_connection(i, c)?;
@@ -140,6 +163,22 @@ impl Config {
         Ok(())
     }
 
+    fn validate_masking(&self) -> Result<(), ConfigError> {
+        const STRATEGIES: &[&str] = &["redact", "partial", "hash", "null", "reveal", "refuse"];
+        for (key, strategy) in &self.masking.default {
+            if !STRATEGIES.contains(&strategy.trim().to_ascii_lowercase().as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("masking.default.{key}"),
+                    format!(
+                        "unknown strategy {strategy:?}; use one of {}",
+                        STRATEGIES.join("|")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The connection named `name`, if configured.
     pub fn connection(&self, name: &str) -> Option<&ConnectionConfig> {
         self.connections.iter().find(|c| c.name == name)
@@ -152,6 +191,12 @@ fn validate_connection(i: usize, c: &ConnectionConfig) -> Result<(), ConfigError
         return Err(ConfigError::invalid(
             key("name"),
             "must be a non-empty name",
+        ));
+    }
+    if c.audit_fail_open && c.info().is_production() {
+        return Err(ConfigError::invalid(
+            key("audit_fail_open"),
+            "fail-open auditing is only allowed on non-production connections",
         ));
     }
     if c.engine != "postgres" {
@@ -292,6 +337,20 @@ labels = { team = "payments" }
             .store
             .url
             .starts_with(&format!("sqlite://{}", dir.path().display())));
+    }
+
+    #[test]
+    fn masking_defaults_and_bad_strategy_named() {
+        let c = parse_str(GOOD).unwrap();
+        assert!(c.masking.enabled && c.masking.catalog.is_none());
+        let ok = parse_str(&format!(
+            "{GOOD}\n[masking]\ndefault = {{ pii = \"hash\" }}\n"
+        ))
+        .unwrap();
+        assert_eq!(ok.masking.default["pii"], "hash");
+        let bad = format!("{GOOD}\n[masking]\ndefault = {{ pii = \"scramble\" }}\n");
+        let err = parse_str(&bad).unwrap_err().to_string();
+        assert!(err.contains("masking.default.pii"), "{err}");
     }
 
     #[test]

@@ -25,6 +25,15 @@ pub struct Config {
     /// Policy bundle location.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// The tamper-evident audit trail.
+    #[serde(default)]
+    pub audit: AuditConfig,
+    /// Holding statements for human approval.
+    #[serde(default)]
+    pub approvals: ApprovalsConfig,
+    /// Dynamic data masking of everything sent to clients.
+    #[serde(default)]
+    pub masking: MaskingConfig,
     /// The databases clients may reach, by name.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -134,16 +143,43 @@ pub struct StoreConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
-    /// Directory of `.rego` files (used once the policy engine lands).
+    /// Directory of `.rego` files plus an optional `data.json` or
+    /// `data.yaml`. Unset: the default bundle built into Vigil
+    /// (`policies/default`). Watched for changes (see `reload_secs`).
     pub path: Option<PathBuf>,
-    /// Parse, classify and decide every statement with the built-in
-    /// guardrails. `false` makes Vigil a pass-through (identity and relay
-    /// only) — for benchmarks and debugging, never for production.
+    /// Parse, classify and decide every statement. `false` makes Vigil a
+    /// pass-through (identity and relay only) — for benchmarks and
+    /// debugging, never for production.
     #[serde(default = "default_true")]
     pub guardrails: bool,
+    /// `rego` (default): the policy bundle decides, above the fail-closed
+    /// floor. `guardrails`: only the built-in Rust guardrails decide (no
+    /// review, no masking rules) — a fallback and a benchmark baseline.
+    #[serde(default)]
+    pub engine: PolicyEngineKind,
+    /// How often the policy directory is checked for changes, in seconds;
+    /// 0 turns hot reload off.
+    #[serde(default = "default_reload_secs")]
+    pub reload_secs: u64,
+    /// Time zone for `input.time` (IANA name such as `Europe/Berlin`, or `UTC`).
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
     /// Entries in the statement classification cache (exact text → facts).
     #[serde(default = "default_cache")]
     pub classifier_cache: usize,
+    /// Entries in the decision cache (used when the bundle declares
+    /// `cacheable := true`); 0 turns it off.
+    #[serde(default = "default_cache")]
+    pub decision_cache: usize,
+}
+
+/// Which engine decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyEngineKind {
+    #[default]
+    Rego,
+    Guardrails,
 }
 
 impl Default for PolicyConfig {
@@ -151,11 +187,21 @@ impl Default for PolicyConfig {
         PolicyConfig {
             path: None,
             guardrails: true,
+            engine: PolicyEngineKind::Rego,
+            reload_secs: default_reload_secs(),
+            time_zone: default_time_zone(),
             classifier_cache: default_cache(),
+            decision_cache: default_cache(),
         }
     }
 }
 
+fn default_reload_secs() -> u64 {
+    2
+}
+fn default_time_zone() -> String {
+    "UTC".to_owned()
+}
 fn default_true() -> bool {
     true
 }
@@ -214,6 +260,156 @@ pub struct ConnectionConfig {
     pub tls: BackendTls,
     /// CA bundle for `tls = "verify-full"`.
     pub tls_ca_file: Option<PathBuf>,
+    /// Store statements in the audit trail with literals replaced by `$n`
+    /// (so the trail itself holds no PII typed into queries).
+    #[serde(default)]
+    pub audit_redact_literals: bool,
+    /// Let statements run when the audit store is unavailable. Only for
+    /// non-production connections; the default (false) fails closed.
+    #[serde(default)]
+    pub audit_fail_open: bool,
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Record every session and statement (write-ahead) in the store.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Ed25519 key that signs checkpoints; created (0600) on first use.
+    #[serde(default = "default_audit_key")]
+    pub key_file: PathBuf,
+    /// This replica's chain id; must be unique per replica. Default: hostname.
+    pub chain_id: Option<String>,
+    /// Sign a checkpoint after this many records …
+    #[serde(default = "default_checkpoint_records")]
+    pub checkpoint_every_records: u64,
+    /// … or this many seconds, whichever comes first.
+    #[serde(default = "default_checkpoint_secs")]
+    pub checkpoint_every_secs: u64,
+    /// Delete records older than this many days (a signed retention record
+    /// marks the cut); 0 keeps everything.
+    #[serde(default)]
+    pub retention_days: u64,
+    /// More public keys `vigil audit verify` accepts (after a key rotation).
+    #[serde(default)]
+    pub public_keys: Vec<PathBuf>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            enabled: true,
+            key_file: default_audit_key(),
+            chain_id: None,
+            checkpoint_every_records: default_checkpoint_records(),
+            checkpoint_every_secs: default_checkpoint_secs(),
+            retention_days: 0,
+            public_keys: Vec::new(),
+        }
+    }
+}
+
+fn default_audit_key() -> PathBuf {
+    PathBuf::from("vigil-audit.key")
+}
+fn default_checkpoint_records() -> u64 {
+    1000
+}
+fn default_checkpoint_secs() -> u64 {
+    10
+}
+
+/// `[masking]`: see docs/masking.md.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskingConfig {
+    /// Mask every message that carries data to clients. Off only for
+    /// benchmarks: results then leave unmasked.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Column catalog written by `vigil classify` (JSON or TOML); none =
+    /// value detectors only.
+    pub catalog: Option<PathBuf>,
+    /// 32-byte HMAC key behind the `hash` strategy, hex; created (0600) on
+    /// first start. The environment variable `VIGIL_MASK_KEY` (64 hex
+    /// digits) takes precedence.
+    #[serde(default = "default_mask_key")]
+    pub key_file: PathBuf,
+    /// Strategies used beneath the policy's `mask` output (and alone when
+    /// no policy decides): classification, group (`pii`, `secrets`, `*`) or
+    /// `schema.table.column` → `redact|partial|hash|null|reveal|refuse`.
+    #[serde(default)]
+    pub default: BTreeMap<String, String>,
+    /// Mask computed result columns (no source table) wholesale when the
+    /// statement reads a classified column; otherwise only the value
+    /// detectors see them.
+    #[serde(default)]
+    pub wholesale_computed: bool,
+}
+
+impl Default for MaskingConfig {
+    fn default() -> Self {
+        MaskingConfig {
+            enabled: true,
+            catalog: None,
+            key_file: default_mask_key(),
+            default: BTreeMap::new(),
+            wholesale_computed: false,
+        }
+    }
+}
+
+fn default_mask_key() -> PathBuf {
+    PathBuf::from("vigil-mask.key")
+}
+
+/// `[approvals]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalsConfig {
+    /// How long a held statement waits when the policy gives no
+    /// `review_timeout`, in seconds.
+    #[serde(default = "default_review_timeout")]
+    pub default_timeout_secs: u64,
+    /// How often waiting statements check the store for decisions made by
+    /// another replica, in milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// Webhooks told when a request is created and decided.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+impl Default for ApprovalsConfig {
+    fn default() -> Self {
+        ApprovalsConfig {
+            default_timeout_secs: default_review_timeout(),
+            poll_ms: default_poll_ms(),
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+/// `[[approvals.webhooks]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// `generic` (default) or `slack`.
+    #[serde(default = "default_webhook_format")]
+    pub format: String,
+}
+
+fn default_review_timeout() -> u64 {
+    1800
+}
+fn default_poll_ms() -> u64 {
+    25
+}
+fn default_webhook_format() -> String {
+    "generic".to_owned()
 }
 
 impl Default for ProxyConfig {

@@ -205,7 +205,7 @@ pub struct RiskFlag {
 }
 
 /// Everything the classifier learned about one statement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StatementInfo {
     /// The broad class.
     pub kind: StatementKind,
@@ -247,7 +247,9 @@ impl StatementInfo {
 
 /// The classification of one client message (a simple Query may carry
 /// several statements separated by `;`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Equality compares the facts; the [`digest`](Self::digest) is derived
+/// from them (and is 0 after deserializing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClassifiedMessage {
     /// Each statement, in order. Empty for empty / comment-only input.
     pub statements: Vec<StatementInfo>,
@@ -258,9 +260,44 @@ pub struct ClassifiedMessage {
     pub flags: Vec<RiskFlag>,
     /// Every statement's tables, merged by name.
     pub tables: Vec<TableRef>,
+    /// A hash of everything above, computed once by [`ClassifiedMessage::new`]
+    /// so decision caches can key on the facts without rehashing them.
+    /// Not collision-resistant: caches must still compare the facts.
+    #[serde(skip)]
+    pub digest: u64,
 }
 
+impl PartialEq for ClassifiedMessage {
+    fn eq(&self, other: &Self) -> bool {
+        self.statements == other.statements
+            && self.kind == other.kind
+            && self.flags == other.flags
+            && self.tables == other.tables
+    }
+}
+
+impl Eq for ClassifiedMessage {}
+
 impl ClassifiedMessage {
+    /// A message from its parts, with its [`digest`](Self::digest).
+    pub fn new(
+        statements: Vec<StatementInfo>,
+        kind: StatementKind,
+        flags: Vec<RiskFlag>,
+        tables: Vec<TableRef>,
+    ) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&statements, kind, &flags, &tables).hash(&mut h);
+        ClassifiedMessage {
+            digest: h.finish(),
+            statements,
+            kind,
+            flags,
+            tables,
+        }
+    }
+
     /// Whether any statement (or the message as a whole) raised this flag.
     pub fn has_flag(&self, id: FlagId) -> bool {
         self.flags.iter().any(|f| f.id == id)

@@ -135,7 +135,7 @@ pub enum IdentityError {
     },
     /// The built-in issuer's key file exists but is not an Ed25519 PKCS#8 PEM.
     /// It is never replaced silently: that would invalidate every issued token.
-    #[error("{path}: not an Ed25519 PKCS#8 PEM private key ({reason}); fix or remove it")]
+    #[error("{path}: {reason}; fix or remove it")]
     CorruptKeyFile { path: PathBuf, reason: String },
     /// A JWKS file has no usable signing key or is not a JWKS document.
     #[error("{origin}: invalid JWKS: {reason}")]

@@ -22,18 +22,38 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Bundle, PolicyError> {
     let mut files = Vec::new();
     collect_rego(dir, dir, &mut files)?;
     files.sort();
-    let data_path = dir.join("data.json");
-    let data = if data_path.is_file() {
-        let text = read(&data_path)?;
-        let value = serde_json::from_str(&text).map_err(|e| PolicyError::Data {
-            file: data_path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Some(value)
-    } else {
-        None
-    };
+    let data = read_data(dir)?;
     Ok(Bundle { files, data })
+}
+
+/// `data.json` or `data.yaml` (not both), as JSON.
+fn read_data(dir: &Path) -> Result<Option<serde_json::Value>, PolicyError> {
+    let json = dir.join("data.json");
+    let yaml = dir.join("data.yaml");
+    let data_error = |path: &Path, message: String| PolicyError::Data {
+        file: path.display().to_string(),
+        message,
+    };
+    match (json.is_file(), yaml.is_file()) {
+        (true, true) => Err(data_error(
+            &yaml,
+            "both data.json and data.yaml exist; keep one".into(),
+        )),
+        (true, false) => serde_json::from_str(&read(&json)?)
+            .map(Some)
+            .map_err(|e| data_error(&json, e.to_string())),
+        (false, true) => crate::yaml::to_json(&read(&yaml)?)
+            .map(Some)
+            .map_err(|e| data_error(&yaml, e)),
+        (false, false) => Ok(None),
+    }
+}
+
+/// The bundle's version as [`PolicyEngine::version`](crate::PolicyEngine::version)
+/// would report it, without compiling: how a watcher notices a change.
+pub fn dir_version(dir: &Path) -> Result<String, PolicyError> {
+    let b = read_dir(dir)?;
+    Ok(version(&b.files, b.data.as_ref()))
 }
 
 fn collect_rego(

@@ -11,18 +11,37 @@ use crate::output::{parse_decision, PolicyDecision};
 use crate::testing::{self, TestResult};
 use regorus::Value;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// The rule every bundle must define.
 pub const DECISION_RULE: &str = "data.vigil.decision";
 const CACHEABLE_RULE: &str = "data.vigil.cacheable";
 
 /// A loaded, validated policy bundle.
-#[derive(Clone)]
 pub struct PolicyEngine {
     prototype: regorus::Engine,
+    /// Engines ready for the next evaluation. Cloning the prototype costs
+    /// more than a small bundle's evaluation, and `eval_rule` resets an
+    /// engine's evaluation state itself, so engines are reused.
+    idle: Mutex<Vec<regorus::Engine>>,
     version: String,
     cacheable: bool,
     tests: Vec<String>,
+}
+
+/// Idle engines kept per bundle (one per thread that evaluates at once).
+const MAX_IDLE: usize = 64;
+
+impl Clone for PolicyEngine {
+    fn clone(&self) -> Self {
+        PolicyEngine {
+            prototype: self.prototype.clone(),
+            idle: Mutex::new(Vec::new()),
+            version: self.version.clone(),
+            cacheable: self.cacheable,
+            tests: self.tests.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -70,6 +89,7 @@ impl PolicyEngine {
         let cacheable = eval_cacheable(&mut engine)?;
         let this = PolicyEngine {
             prototype: engine,
+            idle: Mutex::new(Vec::new()),
             version,
             cacheable,
             tests,
@@ -112,11 +132,22 @@ impl PolicyEngine {
             .map_err(|e| format!("cannot encode the policy input: {e}"))?;
         let value = Value::from_json_str(&json)
             .map_err(|e| format!("cannot encode the policy input: {e}"))?;
-        let mut engine = self.prototype.clone();
+        let mut engine = self
+            .idle
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.pop())
+            .unwrap_or_else(|| self.prototype.clone());
         engine.set_input(value);
-        let out = engine
-            .eval_rule(DECISION_RULE.to_string())
-            .map_err(|e| format!("evaluating {DECISION_RULE} failed: {e}"))?;
+        let out = engine.eval_rule(DECISION_RULE.to_string());
+        // Input and results do not outlive the evaluation.
+        engine.set_input(Value::Undefined);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(engine);
+            }
+        }
+        let out = out.map_err(|e| format!("evaluating {DECISION_RULE} failed: {e}"))?;
         if out == Value::Undefined {
             return Err(format!("{DECISION_RULE} is undefined for this input"));
         }

@@ -80,9 +80,11 @@ pub fn hint_for(id: FlagId) -> &'static str {
 /// a denial; rules outside the guardrails are named by their full id.
 pub fn denial_message(decision: &Decision) -> String {
     let rule = decision.rules.first().map_or("unknown", String::as_str);
-    let id = rule.strip_prefix(RULE_PREFIX).unwrap_or(rule);
     let reason = decision.reasons.first().map_or("", String::as_str);
-    format!("vigil: blocked by guardrail {id}: {reason}")
+    match rule.strip_prefix(RULE_PREFIX) {
+        Some(id) => format!("vigil: blocked by guardrail {id}: {reason}"),
+        None => format!("vigil: blocked by policy rule {rule}: {reason}"),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //!   [`PolicyEngine::run_tests`].
 
 mod bundle;
+mod default_bundle;
 mod engine;
 mod error;
 mod guardrails;
@@ -18,7 +19,9 @@ mod input;
 mod output;
 mod sample;
 mod testing;
+mod yaml;
 
+pub use bundle::dir_version;
 pub use engine::{PolicyEngine, DECISION_RULE};
 pub use error::PolicyError;
 pub use guardrails::{denial_message, guardrail_decision, hint_for, RULE_PREFIX};

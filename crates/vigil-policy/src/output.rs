@@ -21,10 +21,14 @@ pub struct Approvers {
 pub struct PolicyDecision {
     pub decision: Decision,
     pub approvers: Option<Approvers>,
-    /// Classification or `table.column` → `redact|partial|hash|null`.
+    /// Classification or `schema.table.column` → `redact|partial|hash|null|reveal`
+    /// (`reveal` unmasks, e.g. phones for the support group).
     pub mask: BTreeMap<String, String>,
     pub max_rows: Option<u64>,
     pub review_timeout_secs: Option<u64>,
+    /// `nowait`: a held statement is refused at once and an approval lets
+    /// one identical retry run (for clients that cannot wait). Default wait.
+    pub approval_nowait: bool,
     /// The bundle's content hash, for the audit trail.
     pub policy_version: String,
 }
@@ -38,10 +42,11 @@ const KEYS: &[&str] = &[
     "mask",
     "max_rows",
     "review_timeout",
+    "approval_mode",
     "deny_rules",
     "review_rules",
 ];
-const MASKS: &[&str] = &["redact", "partial", "hash", "null"];
+const MASKS: &[&str] = &["redact", "partial", "hash", "null", "reveal", "refuse"];
 
 impl PolicyDecision {
     /// A denial by `policy.error` explaining what failed.
@@ -53,6 +58,7 @@ impl PolicyDecision {
             mask: BTreeMap::new(),
             max_rows: None,
             review_timeout_secs: None,
+            approval_nowait: false,
             policy_version: policy_version.to_string(),
         }
     }
@@ -83,6 +89,16 @@ pub fn parse_decision(value: &Value, version: &str) -> Result<PolicyDecision, St
             .map(|v| uint(v, "max_rows"))
             .transpose()?,
         review_timeout_secs: obj.get("review_timeout").map(parse_timeout).transpose()?,
+        approval_nowait: match obj.get("approval_mode") {
+            None => false,
+            Some(Value::String(m)) if m == "wait" => false,
+            Some(Value::String(m)) if m == "nowait" => true,
+            Some(v) => {
+                return Err(format!(
+                    "approval_mode must be \"wait\" or \"nowait\", got {v}"
+                ))
+            }
+        },
         policy_version: version.to_string(),
     })
 }

@@ -188,3 +188,61 @@ fn agent_read_of_a_sensitive_table_waits_for_a_human() {
     );
     assert_eq!(d.decision.verdict, Verdict::Allow, "{d:?}");
 }
+
+/// Engines are reused between evaluations: nothing of one decision may
+/// leak into the next (inputs alternate on one engine, across threads).
+#[test]
+fn reused_engines_keep_no_state_between_decisions() {
+    let e = std::sync::Arc::new(engine());
+    let cases = [
+        (
+            "production",
+            PrincipalKind::Human,
+            "DELETE FROM t WHERE id = 1",
+            Verdict::Review,
+        ),
+        ("dev", PrincipalKind::Human, "SELECT 1", Verdict::Allow),
+        (
+            "production",
+            PrincipalKind::Human,
+            "DROP TABLE t",
+            Verdict::Deny,
+        ),
+        (
+            "dev",
+            PrincipalKind::Agent,
+            "UPDATE t SET a = 1 WHERE id = 2",
+            Verdict::Review,
+        ),
+    ];
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let e = std::sync::Arc::clone(&e);
+            std::thread::spawn(move || {
+                for i in 0..40 {
+                    let (env, kind, sql, want) = cases[(i + t) % cases.len()];
+                    let d = decide(&e, env, kind, sql);
+                    assert_eq!(d.decision.verdict, want, "{env} {sql}: {:?}", d.decision);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn approval_mode_follows_nowait_kinds() {
+    let d = decide(
+        &engine(),
+        "production",
+        PrincipalKind::Agent,
+        "DELETE FROM t WHERE id = 1",
+    );
+    assert_eq!(d.decision.verdict, Verdict::Review);
+    assert!(
+        !d.approval_nowait,
+        "the default bundle lists no nowait kinds"
+    );
+}

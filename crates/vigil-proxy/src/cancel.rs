@@ -4,7 +4,7 @@
 
 use rand::Rng;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -22,7 +22,63 @@ struct Entry {
     secret: i32,
     backend: BackendKey,
     /// Woken by a cancel so a held statement can be withdrawn.
-    cancelled: Arc<Notify>,
+    cancelled: Arc<CancelSignal>,
+}
+
+/// How a cancel reaches a session that may be holding a statement.
+///
+/// While a statement is held, the server is not running anything for this
+/// session, so a cancel must withdraw the held statement and must *not* be
+/// forwarded: forwarded late, it would cancel whatever the client sends
+/// next.
+#[derive(Debug, Default)]
+pub struct CancelSignal {
+    notify: Notify,
+    holding: AtomicBool,
+}
+
+impl CancelSignal {
+    /// Marks the session as holding a statement until the returned guard
+    /// drops. `waiter` must already be enabled, so a cancel that sees the
+    /// flag always finds it.
+    pub fn holding(&self) -> HoldingGuard<'_> {
+        self.holding.store(true, Ordering::SeqCst);
+        HoldingGuard(self)
+    }
+
+    /// A waiter for the next cancel; enable it before calling `holding`.
+    pub fn waiter(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+
+    /// Wakes a held statement; false if none is held.
+    fn withdraw(&self) -> bool {
+        if self.holding.load(Ordering::SeqCst) {
+            self.notify.notify_waiters();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Clears the holding flag on drop.
+#[derive(Debug)]
+pub struct HoldingGuard<'a>(&'a CancelSignal);
+
+impl Drop for HoldingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.holding.store(false, Ordering::SeqCst);
+    }
+}
+
+/// What a matching cancel request does.
+#[derive(Debug, Clone)]
+pub enum Cancel {
+    /// A held statement was withdrawn; nothing to forward.
+    Withdrawn,
+    /// Forward the cancel to this backend.
+    Forward(BackendKey),
 }
 
 /// All live sessions' cancel keys.
@@ -38,7 +94,7 @@ pub struct CancelGuard {
     registry: CancelRegistry,
     pub pid: i32,
     pub secret: i32,
-    pub cancelled: Arc<Notify>,
+    pub cancelled: Arc<CancelSignal>,
 }
 
 impl Drop for CancelGuard {
@@ -64,7 +120,7 @@ impl CancelRegistry {
     /// Registers a session and returns its client-visible key.
     pub fn register(&self, backend: BackendKey) -> CancelGuard {
         let secret: i32 = rand::thread_rng().gen();
-        let cancelled = Arc::new(Notify::new());
+        let cancelled = Arc::new(CancelSignal::default());
         let mut pid = self.next_pid.fetch_add(1, Ordering::Relaxed) & 0x3fff_ffff;
         if let Ok(mut m) = self.inner.lock() {
             while m.contains_key(&pid) || pid == 0 {
@@ -87,17 +143,19 @@ impl CancelRegistry {
         }
     }
 
-    /// The backend to cancel, if `pid` and `secret` both match a live
-    /// session. Also wakes that session's held statement, if any.
-    pub fn resolve(&self, pid: i32, secret: i32) -> Option<BackendKey> {
+    /// What to do with a cancel, if `pid` and `secret` both match a live
+    /// session: withdraw its held statement, or forward to its backend.
+    pub fn resolve(&self, pid: i32, secret: i32) -> Option<Cancel> {
         let m = self.inner.lock().ok()?;
         let e = m.get(&pid)?;
         // Constant-time compare: do not leak how much of the secret matched.
         if (e.secret ^ secret) != 0 {
             return None;
         }
-        e.cancelled.notify_waiters();
-        Some(e.backend.clone())
+        if e.cancelled.withdraw() {
+            return Some(Cancel::Withdrawn);
+        }
+        Some(Cancel::Forward(e.backend.clone()))
     }
 }
 
@@ -125,6 +183,25 @@ mod tests {
         assert!(r.resolve(a.pid, b.secret).is_none() || a.secret == b.secret);
         drop(a);
         assert!(r.resolve(b.pid, b.secret).is_some());
+    }
+
+    #[test]
+    fn a_held_statement_is_withdrawn_not_forwarded() {
+        let r = CancelRegistry::default();
+        let a = r.register(key());
+        let waiter = a.cancelled.waiter();
+        tokio::pin!(waiter);
+        waiter.as_mut().enable();
+        let holding = a.cancelled.holding();
+        assert!(matches!(
+            r.resolve(a.pid, a.secret),
+            Some(Cancel::Withdrawn)
+        ));
+        drop(holding);
+        assert!(matches!(
+            r.resolve(a.pid, a.secret),
+            Some(Cancel::Forward(_))
+        ));
     }
 
     #[test]

@@ -98,7 +98,7 @@ impl SessionError {
             Auth(_) => "Use a current token from your identity provider or `vigil token issue` as the password.",
             UserMismatch(_) => "Set user to the token's subject or email.",
             UnknownConnection(_) => "Set dbname to a connection name from Vigil's configuration.",
-            ParamRefused(_) => "Vigil passes only: application_name, client_encoding, DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output, lc_monetary, lc_numeric, lc_time, statement_timeout, lock_timeout, idle_in_transaction_session_timeout.",
+            ParamRefused(_) => "Vigil passes only: application_name, client_encoding, DateStyle, TimeZone, IntervalStyle, extra_float_digits, bytea_output, lc_monetary, lc_numeric, lc_time, statement_timeout, lock_timeout, idle_in_transaction_session_timeout; and takes its own vigil.approval (wait or nowait), also as options='-c vigil.approval=nowait'.",
             TlsRequired => "Connect with sslmode=require.",
             TokenExpired => "Reconnect with a fresh token.",
             UpstreamConnect { .. } | UpstreamGone => "The database may be down or restarting; try again shortly.",

@@ -132,6 +132,9 @@ pub struct StartupParams {
     pub application_name: Option<String>,
     /// `_pq_.*` protocol options Vigil does not support (to negotiate away).
     pub unsupported_options: Vec<String>,
+    /// Vigil's own session options (`vigil.approval=nowait`), name without
+    /// the `vigil.` prefix; consumed here, never forwarded.
+    pub vigil: Vec<(String, String)>,
 }
 
 /// Validates the startup packet: protocol 3.x, no duplicates, and only the
@@ -147,6 +150,7 @@ pub fn check_params(msg: &StartupMessage) -> Result<StartupParams, SessionError>
         passthrough: Vec::new(),
         application_name: None,
         unsupported_options: Vec::new(),
+        vigil: Vec::new(),
     };
     for (k, v) in &msg.params {
         let key = k.to_ascii_lowercase();
@@ -157,6 +161,16 @@ pub fn check_params(msg: &StartupMessage) -> Result<StartupParams, SessionError>
             "user" => out.user = v.clone(),
             "database" => out.connection = v.clone(),
             _ if key.starts_with("_pq_.") => out.unsupported_options.push(k.clone()),
+            _ if key.starts_with("vigil.") => {
+                push_vigil_option(&mut out.vigil, &key["vigil.".len()..], v)?;
+            }
+            "options" => {
+                for (name, value) in
+                    vigil_options(v).ok_or_else(|| SessionError::ParamRefused(k.clone()))?
+                {
+                    push_vigil_option(&mut out.vigil, &name, &value)?;
+                }
+            }
             _ if PASSTHROUGH.contains(&key.as_str()) => {
                 if key == "application_name" {
                     out.application_name = Some(v.clone());
@@ -173,6 +187,40 @@ pub fn check_params(msg: &StartupMessage) -> Result<StartupParams, SessionError>
         out.connection = out.user.clone();
     }
     Ok(out)
+}
+
+/// The `-c vigil.NAME=VALUE` (or `--vigil.NAME=VALUE`) entries of an
+/// `options` startup parameter (libpq's `PGOPTIONS`). `None` if it holds
+/// anything else: other server options stay refused.
+fn vigil_options(options: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut words = options.split_ascii_whitespace();
+    while let Some(w) = words.next() {
+        let setting = if w == "-c" {
+            words.next()?
+        } else if let Some(rest) = w.strip_prefix("--") {
+            rest
+        } else {
+            w.strip_prefix("-c")?
+        };
+        let (name, value) = setting.split_once('=')?;
+        let name = name.to_ascii_lowercase();
+        out.push((name.strip_prefix("vigil.")?.to_owned(), value.to_owned()));
+    }
+    Some(out)
+}
+
+fn push_vigil_option(
+    to: &mut Vec<(String, String)>,
+    name: &str,
+    value: &str,
+) -> Result<(), SessionError> {
+    const KNOWN: &[&str] = &["approval"];
+    if !KNOWN.contains(&name) || to.iter().any(|(n, _)| n == name) {
+        return Err(SessionError::ParamRefused(format!("vigil.{name}")));
+    }
+    to.push((name.to_owned(), value.to_owned()));
+    Ok(())
 }
 
 /// Asks for the password (the token) in cleartext and reads it.
@@ -235,7 +283,6 @@ mod tests {
     #[test]
     fn refuses_guc_setting_params() {
         for bad in [
-            "options",
             "replication",
             "role",
             "search_path",
@@ -260,5 +307,37 @@ mod tests {
     fn protocol_options_are_collected() {
         let p = check_params(&msg(&[("user", "a"), ("_pq_.foo", "1")])).unwrap();
         assert_eq!(p.unsupported_options, vec!["_pq_.foo".to_string()]);
+    }
+
+    #[test]
+    fn vigil_options_are_taken_not_forwarded() {
+        let p = check_params(&msg(&[("user", "a"), ("vigil.approval", "nowait")])).unwrap();
+        assert_eq!(p.vigil, vec![("approval".into(), "nowait".into())]);
+        assert!(p.passthrough.is_empty());
+        for options in [
+            "-c vigil.approval=nowait",
+            "--vigil.approval=nowait",
+            "-cvigil.approval=nowait",
+        ] {
+            let p = check_params(&msg(&[("user", "a"), ("options", options)])).unwrap();
+            assert_eq!(
+                p.vigil,
+                vec![("approval".into(), "nowait".into())],
+                "{options}"
+            );
+        }
+        for bad in [
+            "-c search_path=evil",
+            "-c vigil.approval=nowait -c role=admin",
+            "-c vigil.unknown=1",
+            "-c vigil.approval=nowait --vigil.approval=wait",
+            "-c",
+            "-c vigil.approval",
+        ] {
+            let e = check_params(&msg(&[("user", "a"), ("options", bad)])).unwrap_err();
+            assert!(matches!(e, SessionError::ParamRefused(_)), "{bad}");
+        }
+        let e = check_params(&msg(&[("user", "a"), ("vigil.nope", "1")])).unwrap_err();
+        assert!(matches!(e, SessionError::ParamRefused(_)));
     }
 }

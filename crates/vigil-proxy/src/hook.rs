@@ -6,15 +6,33 @@
 //! (when parameter values are known). Nothing is forwarded until the hook
 //! has answered; a held statement keeps the rest of the session's client
 //! traffic queued behind it, in order.
+//!
+//! An allowed statement may carry a [`StatementTag`]
+//! ([`HookVerdict::AllowWith`]): it comes back with every server response
+//! to that statement in the [`ResponseHook`](crate::respond::ResponseHook)
+//! (masking rules, the audit record's id, …). A Parse's tag applies to the
+//! statement's later Binds unless a Bind gets its own; a Bind's tag applies
+//! to the portal's Executes.
+//!
+//! A hook (or a held statement's `'static` future) can talk to the client
+//! while it decides: [`SessionContext::notices`] queues NoticeResponses that
+//! the session writes at the next frame boundary.
 
+use crate::notice::{NoticeReceiver, NoticeSender};
+use std::any::Any;
 use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use vigil_core::{ConnectionInfo, Principal, SessionId};
 use vigil_pgwire::text::{ClientEncoding, TextError};
+
+/// Per-statement context a [`StatementHook`] attaches to an allowed
+/// statement; the [`ResponseHook`](crate::respond::ResponseHook) gets it back
+/// with that statement's responses (downcast it to your own type).
+pub type StatementTag = Arc<dyn Any + Send + Sync>;
 
 /// What the hook knows about the session. Shared by all hook calls.
 #[derive(Debug)]
@@ -29,6 +47,11 @@ pub struct SessionContext {
     statements: AtomicU64,
     /// The client_encoding the server last announced, with its name.
     encoding: Mutex<(ClientEncoding, String)>,
+    notices: NoticeSender,
+    /// Taken once by the server pump, which writes what hooks queue.
+    notice_rx: Mutex<Option<NoticeReceiver>>,
+    /// Vigil's own session options from the startup packet.
+    options: Vec<(String, String)>,
 }
 
 impl SessionContext {
@@ -40,7 +63,10 @@ impl SessionContext {
         client_addr: SocketAddr,
         tls: bool,
     ) -> Self {
+        let (notices, rx) = crate::notice::channel();
         SessionContext {
+            notices,
+            notice_rx: Mutex::new(Some(rx)),
             session_id,
             principal,
             connection,
@@ -50,7 +76,23 @@ impl SessionContext {
             tx_status: AtomicU8::new(b'I'),
             statements: AtomicU64::new(0),
             encoding: Mutex::new((ClientEncoding::Utf8, "UTF8".to_owned())),
+            options: Vec::new(),
         }
+    }
+
+    /// With the client's Vigil options (`vigil.NAME` startup parameters).
+    pub fn with_options(mut self, options: Vec<(String, String)>) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// A Vigil option the client set at startup (`approval` for
+    /// `vigil.approval`), if any.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Decodes client text (SQL) as the server will read it.
@@ -77,6 +119,19 @@ impl SessionContext {
         if let Ok(mut g) = self.encoding.lock() {
             *g = (ClientEncoding::from_pg_name(name), name.to_owned());
         }
+    }
+
+    /// A sender of NoticeResponses to this session's client. Clone it into
+    /// a held statement's future to tell the client why it waits; notices
+    /// are written between server messages, never inside one.
+    pub fn notices(&self) -> NoticeSender {
+        self.notices.clone()
+    }
+
+    /// The receiving end of [`SessionContext::notices`]; `None` after the
+    /// first call.
+    pub(crate) fn take_notices(&self) -> Option<NoticeReceiver> {
+        self.notice_rx.lock().ok().and_then(|mut g| g.take())
     }
 
     /// True inside a transaction block (the last ReadyForQuery said `T` or `E`).
@@ -126,6 +181,8 @@ pub struct BindRequest<'a> {
     /// Values as sent (text or binary per `param_format`); `None` is NULL.
     pub params: &'a [Option<&'a [u8]>],
     pub param_formats: &'a [i16],
+    /// What the hook tagged the statement's Parse with, if anything.
+    pub statement_tag: Option<&'a StatementTag>,
 }
 
 /// The error a denied statement produces. The session stays usable.
@@ -172,6 +229,8 @@ pub type HoldFuture = Pin<Box<dyn Future<Output = HookVerdict> + Send + 'static>
 pub enum HookVerdict {
     /// Forward the message unchanged.
     Allow,
+    /// Forward the message unchanged; its responses carry this tag.
+    AllowWith(StatementTag),
     /// Do not forward; the client gets an ErrorResponse.
     Deny(Denial),
     /// Wait for the future, then apply its verdict. Holding twice is allowed.
@@ -182,6 +241,7 @@ impl std::fmt::Debug for HookVerdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HookVerdict::Allow => f.write_str("Allow"),
+            HookVerdict::AllowWith(_) => f.write_str("AllowWith(..)"),
             HookVerdict::Deny(d) => f.debug_tuple("Deny").field(d).finish(),
             HookVerdict::Hold(_) => f.write_str("Hold(..)"),
         }
@@ -192,9 +252,13 @@ impl std::fmt::Debug for HookVerdict {
 /// the hook runs on every statement.
 pub trait StatementHook: Send + Sync + 'static {
     /// Runs for every Query and Parse, before it is forwarded.
+    /// [`HookVerdict::AllowWith`] tags the statement's responses (for a
+    /// Parse: every Bind of it that is not tagged itself).
     fn on_statement(&self, ctx: &SessionContext, req: &StatementRequest<'_>) -> HookVerdict;
 
-    /// Runs for every Bind, before it is forwarded. Default: allow.
+    /// Runs for every Bind, before it is forwarded. Default: allow (the
+    /// portal keeps its statement's tag). A tag given here applies to the
+    /// portal's Executes.
     fn on_bind(&self, _ctx: &SessionContext, _req: &BindRequest<'_>) -> HookVerdict {
         HookVerdict::Allow
     }

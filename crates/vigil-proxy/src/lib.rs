@@ -2,38 +2,60 @@
 //!
 //! ```text
 //! accept ─► handshake/TLS ─► token → Principal ─► pick target ─► connect upstream
-//! client message ─► frame ─► statement hook ─► allow: forward
+//! client message ─► frame ─► statement hook ─► allow: record the request, forward
 //!                                         ├─► deny: substitute, then Vigil's error
-//!                                         └─► hold: wait, then allow or deny
-//! server message ─► frame ─► client
+//!                                         └─► hold: wait (notices to the client), then allow or deny
+//! server message ─► frame ─► place (which request, tag, row layout) ─► response hook ─► client
+//! request answered ─► on_complete (command tag or SQLSTATE, rows, duration)
 //! ```
 //!
 //! - [`session`]: one connection's state machine, start to end.
 //! - [`handshake`]: TLS negotiation, startup parameters, the token exchange.
 //! - [`upstream`]: connecting and logging in to the backend.
 //! - [`relay`]: the two pumps of the query cycle.
+//! - [`hook`]: the statement hook trait every decision plugs into, and
+//!   statement tags.
 //! - [`denials`]: how a denied statement fails in protocol order.
-//! - [`hook`]: the statement hook trait every decision plugs into.
+//! - [`notice`]: NoticeResponses from hooks to the client.
+//! - [`track`]: which request each server message answers (sans-I/O).
+//! - [`layout`]: the row layouts DataRows are read with.
+//! - [`respond`]: the response hook trait (masking, audit outcomes) and
+//!   its fail-closed rules.
+//! - [`filter`]: tracking + response hook + fail-closed, per message.
 //! - [`cancel`]: per-client cancel keys.
+//! - [`observe`]: session observers (start, end with totals, refused
+//!   logins) for the audit trail.
 //! - [`error`]: session errors and their SQLSTATEs.
 
 pub mod auth;
 pub mod cancel;
 pub mod denials;
 pub mod error;
+pub mod filter;
 pub mod handshake;
 pub mod hook;
+pub mod layout;
+pub mod notice;
+pub mod observe;
 pub mod relay;
+pub mod respond;
 pub mod session;
 pub mod stream;
 pub mod tls;
+pub mod track;
 pub mod upstream;
 
 pub use auth::{AuthFailure, TokenVerifier};
 pub use error::SessionError;
 pub use hook::{
     AllowAll, BindRequest, Denial, HookVerdict, Protocol, SessionContext, StatementHook,
-    StatementRequest,
+    StatementRequest, StatementTag,
+};
+pub use layout::{Column, RowLayout};
+pub use notice::NoticeSender;
+pub use observe::{AuthFailureInfo, SessionObserver, SessionSummary};
+pub use respond::{
+    Answering, Completion, Failure, Outcome, ResponseHook, ResponseHookFactory, Rewrite,
 };
 pub use upstream::{Target, UpstreamTls};
 
@@ -41,11 +63,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use vigil_core::SessionId;
+
+/// How long [`Proxy::run`] waits for sessions to end after shutdown.
+pub const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 
 /// Listener settings.
 #[derive(Clone)]
@@ -77,6 +103,10 @@ pub struct ProxyInner {
     pub targets: HashMap<String, Arc<Target>>,
     pub verifier: Arc<dyn TokenVerifier>,
     pub hook: Arc<dyn StatementHook>,
+    /// Makes each session's response hook; `None`: responses pass untouched.
+    pub responses: Option<Arc<dyn ResponseHookFactory>>,
+    /// Told about session starts, ends and refused logins (audit trail).
+    pub observer: OnceLock<Arc<dyn SessionObserver>>,
     pub cancels: cancel::CancelRegistry,
     pub shutdown: watch::Receiver<bool>,
     next_session: AtomicU64,
@@ -97,6 +127,18 @@ impl Proxy {
         verifier: Arc<dyn TokenVerifier>,
         hook: Arc<dyn StatementHook>,
     ) -> std::io::Result<Proxy> {
+        Proxy::bind_with_responses(settings, targets, verifier, hook, None).await
+    }
+
+    /// [`Proxy::bind`] with a factory of per-session response hooks
+    /// (masking, outcomes for the audit trail).
+    pub async fn bind_with_responses(
+        settings: ProxySettings,
+        targets: Vec<Target>,
+        verifier: Arc<dyn TokenVerifier>,
+        hook: Arc<dyn StatementHook>,
+        responses: Option<Arc<dyn ResponseHookFactory>>,
+    ) -> std::io::Result<Proxy> {
         let listener = TcpListener::bind(settings.listen).await?;
         let (stop, shutdown) = watch::channel(false);
         let targets = targets
@@ -109,6 +151,8 @@ impl Proxy {
                 targets,
                 verifier,
                 hook,
+                responses,
+                observer: OnceLock::new(),
                 cancels: cancel::CancelRegistry::default(),
                 shutdown,
                 next_session: AtomicU64::new(1),
@@ -118,21 +162,34 @@ impl Proxy {
         })
     }
 
+    /// Reports every session's start and end, and every refused login,
+    /// to `observer` (one per proxy; a second one is ignored with a warning).
+    pub fn with_observer(self, observer: Arc<dyn SessionObserver>) -> Proxy {
+        if self.inner.observer.set(observer).is_err() {
+            tracing::warn!("a session observer is already set; the new one is ignored");
+        }
+        self
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
     /// Accepts connections until `shutdown` resolves, then tells every
-    /// session to end (FATAL 57P01) and returns.
+    /// session to end (FATAL 57P01) and waits up to [`SHUTDOWN_DRAIN`] for
+    /// them to finish, so their ends are observed before this returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut sessions = JoinSet::new();
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
+                // Reap finished sessions so the set stays small.
+                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
                 accepted = self.listener.accept() => match accepted {
                     Ok((tcp, peer)) => {
                         let id = SessionId(self.inner.next_session.fetch_add(1, Ordering::Relaxed));
-                        tokio::spawn(session::handle(tcp, peer, self.inner.clone(), id));
+                        sessions.spawn(session::handle(tcp, peer, self.inner.clone(), id));
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: back off, keep serving.
@@ -143,5 +200,15 @@ impl Proxy {
             }
         }
         let _ = self.stop.send(true);
+        let drained = tokio::time::timeout(SHUTDOWN_DRAIN, async {
+            while sessions.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                left = sessions.len(),
+                "sessions still ending at shutdown were aborted"
+            );
+        }
     }
 }

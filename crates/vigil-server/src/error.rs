@@ -17,6 +17,10 @@ pub enum ServerError {
     },
     #[error("identity.issuers[{index}].algorithms: unknown algorithm {name:?}")]
     Algorithm { index: usize, name: String },
+    #[error("store: {0}")]
+    Store(String),
+    #[error("[policy]: {0}")]
+    Policy(String),
     #[error("demo: {0}")]
     Demo(String),
     #[error("{0}")]

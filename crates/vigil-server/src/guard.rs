@@ -2,8 +2,10 @@
 //! grammar (cached by exact text), decide with the built-in guardrails,
 //! deny with a message naming the guardrail and the way forward.
 
+use crate::tag::Decided;
 use std::sync::Arc;
 use vigil_core::{ClassifiedMessage, ConnectionInfo, Decision, Verdict};
+use vigil_policy::PolicyDecision;
 use vigil_proxy::{Denial, HookVerdict, SessionContext, StatementHook, StatementRequest};
 use vigil_sql::Classifier;
 
@@ -45,7 +47,20 @@ impl StatementHook for GuardrailHook {
     fn on_statement(&self, ctx: &SessionContext, req: &StatementRequest<'_>) -> HookVerdict {
         let (msg, decision) = self.explain(req.sql, &ctx.connection);
         match decision.verdict {
-            Verdict::Allow => HookVerdict::Allow,
+            // Tagged like the policy hook's, so the response phases (masking:
+            // COPY formats, classified reads) see the statement here too.
+            Verdict::Allow => HookVerdict::AllowWith(Arc::new(Decided::new(
+                msg,
+                Arc::new(PolicyDecision {
+                    decision,
+                    approvers: None,
+                    mask: std::collections::BTreeMap::new(),
+                    max_rows: None,
+                    review_timeout_secs: None,
+                    approval_nowait: false,
+                    policy_version: "guardrails".to_owned(),
+                }),
+            ))),
             // Review needs the approvals service; until then it fails closed.
             Verdict::Review | Verdict::Deny => {
                 tracing::info!(

@@ -26,7 +26,7 @@ pub fn load_issuer(cfg: &Config) -> Result<Option<BuiltinIssuer>, ServerError> {
     Ok(Some(BuiltinIssuer::load_or_create(&s)?))
 }
 
-fn verifier(cfg: &Config) -> Result<Verifier, ServerError> {
+pub(crate) fn verifier(cfg: &Config) -> Result<Verifier, ServerError> {
     let builtin = load_issuer(cfg)?;
     let mut issuers = Vec::new();
     for (index, i) in cfg.identity.issuers.iter().enumerate() {
@@ -59,7 +59,7 @@ fn unreachable_config(index: usize) -> Result<JwksSource, ServerError> {
     .into())
 }
 
-fn target(c: &ConnectionConfig) -> Result<Target, ServerError> {
+pub(crate) fn target(c: &ConnectionConfig) -> Result<Target, ServerError> {
     let tls = match c.tls {
         BackendTls::Disable => UpstreamTls::Disable,
         BackendTls::Prefer => UpstreamTls::Prefer(tls::unverified_client_config()),
@@ -104,6 +104,15 @@ pub fn proxy_settings(cfg: &Config) -> Result<ProxySettings, ServerError> {
 
 /// Builds and binds the proxy described by `cfg`, deciding statements with `hook`.
 pub async fn build_proxy(cfg: &Config, hook: Arc<dyn StatementHook>) -> Result<Proxy, ServerError> {
+    build_proxy_with(cfg, hook, None).await
+}
+
+/// [`build_proxy`] with the response phases (masking, audit outcomes).
+pub async fn build_proxy_with(
+    cfg: &Config,
+    hook: Arc<dyn StatementHook>,
+    responses: Option<Arc<dyn vigil_proxy::ResponseHookFactory>>,
+) -> Result<Proxy, ServerError> {
     let settings = proxy_settings(cfg)?;
     let targets = cfg
         .connections
@@ -112,7 +121,7 @@ pub async fn build_proxy(cfg: &Config, hook: Arc<dyn StatementHook>) -> Result<P
         .collect::<Result<Vec<_>, _>>()?;
     let verifier = Arc::new(IdentityVerifier(verifier(cfg)?));
     let addr = settings.listen;
-    Proxy::bind(settings, targets, verifier, hook)
+    Proxy::bind_with_responses(settings, targets, verifier, hook, responses)
         .await
         .map_err(|source| ServerError::Listen { addr, source })
 }

@@ -137,10 +137,5 @@ fn combine(statements: Vec<StatementInfo>) -> ClassifiedMessage {
             detail: format!("the message holds {} statements", statements.len()),
         });
     }
-    ClassifiedMessage {
-        statements,
-        kind,
-        flags,
-        tables,
-    }
+    ClassifiedMessage::new(statements, kind, flags, tables)
 }

@@ -3,9 +3,13 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use vigil_core::PrincipalKind;
 use vigil_identity::{parse_ttl, TokenRequest};
+
+mod audit_cmd;
+mod classify_cmd;
+mod policy_cmd;
+mod requests_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -42,12 +46,41 @@ enum Command {
         /// Connection name from the config.
         #[arg(long)]
         connection: String,
+        /// Who asks (the Rego policy decides per principal).
+        #[arg(long = "as", default_value = "anonymous")]
+        who: String,
+        /// Comma-separated groups of the asking principal.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// human, service or agent.
+        #[arg(long, default_value = "human")]
+        kind: String,
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
         /// The SQL text (one message; may hold several statements).
         sql: String,
     },
+    /// The audit trail: verify, tail, search, export, summary.
+    Audit {
+        #[arg(long, default_value = "vigil.toml")]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: audit_cmd::AuditCommand,
+    },
+    /// List approval requests (talks to Vigil's HTTP API).
+    Requests(requests_cmd::RequestsArgs),
+    /// Approve a held statement.
+    Approve(requests_cmd::ApproveArgs),
+    /// Deny a held statement (the comment is required; the client sees it).
+    Deny(requests_cmd::DenyArgs),
+    /// Policy bundles: check, test, dry-run a decision.
+    Policy {
+        #[command(subcommand)]
+        command: policy_cmd::PolicyCommand,
+    },
+    /// Scan a connection's database and write the masking catalog.
+    Classify(classify_cmd::ClassifyArgs),
     /// Start a throw-away PostgreSQL with fake PII behind Vigil.
     Demo {
         /// Port for Vigil (default 7432, or a free one if taken).
@@ -99,8 +132,54 @@ fn main() -> Result<()> {
             connection,
             json,
             sql,
-        } => explain(&config, &connection, json, &sql),
+            who,
+            groups,
+            kind,
+        } => {
+            let cfg = load(&config)?;
+            if cfg.policy.guardrails && cfg.policy.engine == vigil_config::PolicyEngineKind::Rego {
+                // What `vigil serve` does: the configured Rego bundle.
+                let code = policy_cmd::run(policy_cmd::PolicyCommand::Eval {
+                    config,
+                    policy: None,
+                    who,
+                    groups,
+                    kind,
+                    connection,
+                    environment: None,
+                    json,
+                    sql,
+                })?;
+                std::process::exit(code);
+            }
+            explain(&config, &connection, json, &sql)
+        }
         Command::Demo { port, rows } => demo(port, rows),
+        Command::Classify(args) => classify_cmd::run(args),
+        Command::Audit { config, command } => {
+            // `verify --file` must work for a third party without a config file.
+            let ctx = match load(&config) {
+                Ok(cfg) => audit_cmd::AuditContext {
+                    store_url: cfg.store.url.clone(),
+                    key_file: Some(cfg.audit.key_file.clone()),
+                    public_keys: cfg.audit.public_keys.clone(),
+                },
+                Err(_) if !config.exists() => audit_cmd::AuditContext::default(),
+                Err(e) => return Err(e),
+            };
+            let code = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(audit_cmd::run(command, &ctx))?;
+            std::process::exit(code)
+        }
+        Command::Requests(a) => review_cli(requests_cmd::ReviewCommand::Requests(a)),
+        Command::Approve(a) => review_cli(requests_cmd::ReviewCommand::Approve(a)),
+        Command::Deny(a) => review_cli(requests_cmd::ReviewCommand::Deny(a)),
+        Command::Policy { command } => {
+            let code = policy_cmd::run(command)?;
+            std::process::exit(code)
+        }
     }
 }
 
@@ -138,6 +217,13 @@ fn explain(config: &Path, connection: &str, json: bool, sql: &str) -> Result<()>
     Ok(())
 }
 
+fn review_cli(cmd: requests_cmd::ReviewCommand) -> Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(requests_cmd::run(cmd))
+}
+
 fn load(config: &Path) -> Result<vigil_config::Config> {
     Ok(vigil_config::load_file(config)?)
 }
@@ -150,7 +236,7 @@ fn serve(config: &Path) -> Result<()> {
     }
     let rt = rt.enable_all().build()?;
     rt.block_on(async {
-        let proxy = vigil_server::build_proxy(&cfg, vigil_server::hook_for(&cfg)).await?;
+        let (proxy, services) = vigil_server::app::build(&cfg, Some(config)).await?;
         tracing::info!(addr = %proxy.local_addr()?, connections = cfg.connections.len(), "vigil listening");
         proxy
             .run(async {
@@ -158,6 +244,7 @@ fn serve(config: &Path) -> Result<()> {
                 tracing::info!("shutting down");
             })
             .await;
+        services.close().await;
         Ok(())
     })
 }
@@ -227,8 +314,7 @@ fn token(cmd: TokenCommand) -> Result<()> {
 
 fn demo(port: Option<u16>, rows: usize) -> Result<()> {
     eprintln!("Starting a throw-away PostgreSQL with {rows} fake customers…");
-    let hook = Arc::new(vigil_server::GuardrailHook::new(4096));
-    let demo = vigil_server::demo::start(vigil_server::demo::DemoOptions { port, rows }, hook)?;
+    let demo = vigil_server::demo::start(vigil_server::demo::DemoOptions { port, rows })?;
     println!("{}", demo.instructions());
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -12,7 +12,7 @@ pub fn luhn_valid(number: &str) -> bool {
             None => return false,
         }
     }
-    digits.len() >= 2 && luhn_sum(&digits) % 10 == 0
+    digits.len() >= 2 && luhn_sum(&digits).is_multiple_of(10)
 }
 
 /// The digit to append to `payload` so the whole number passes Luhn.

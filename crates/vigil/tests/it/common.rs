@@ -32,6 +32,9 @@ pub struct StackOptions {
     pub connection_extra: String,
     /// Whether the server offers TLS.
     pub backend_ssl: bool,
+    /// Build everything from the config (store, audit, policy hook) as
+    /// `vigil serve` does, ignoring `hook`.
+    pub configured: bool,
 }
 
 impl Default for StackOptions {
@@ -46,6 +49,7 @@ impl Default for StackOptions {
             proxy_extra: String::new(),
             connection_extra: String::new(),
             backend_ssl: false,
+            configured: false,
         }
     }
 }
@@ -94,10 +98,19 @@ impl Stack {
             )
             .expect("create role");
         let dir = tempfile::tempdir().expect("tempdir");
+        let mut proxy_extra = opts
+            .proxy_extra
+            .replace("$DIR", &dir.path().display().to_string());
+        // `$PGSTORE`: Vigil's store in a database of this same cluster (the
+        // PostgreSQL store that several replicas share).
+        if proxy_extra.contains("$PGSTORE") {
+            cluster
+                .create_database("vigil_store")
+                .expect("create store db");
+            proxy_extra = proxy_extra.replace("$PGSTORE", &cluster.url("vigil_store"));
+        }
         let opts = StackOptions {
-            proxy_extra: opts
-                .proxy_extra
-                .replace("$DIR", &dir.path().display().to_string()),
+            proxy_extra,
             ..opts
         };
         let config_path = dir.path().join("vigil.toml");
@@ -117,7 +130,11 @@ impl Stack {
             key_file: dir.path().join("vigil-signing.key"),
         })
         .expect("issuer");
-        let proxy = BackgroundProxy::start(cfg, opts.hook).expect("start proxy");
+        let proxy = if opts.configured {
+            BackgroundProxy::start_configured(cfg, Some(&config_path)).expect("start vigil")
+        } else {
+            BackgroundProxy::start(cfg, opts.hook).expect("start proxy")
+        };
         Stack {
             proxy: Some(proxy),
             cluster,
@@ -204,8 +221,13 @@ impl Stack {
 
     /// A raw-protocol session through Vigil as [`USER`].
     pub fn session(&self) -> crate::raw::Raw {
-        let params = [("user", USER), ("database", CONNECTION)];
-        match crate::raw::Raw::login(self.proxy_port(), &params, &self.token()) {
+        self.session_as(USER, &self.token())
+    }
+
+    /// A raw-protocol session through Vigil as `user` with `token`.
+    pub fn session_as(&self, user: &str, token: &str) -> crate::raw::Raw {
+        let params = [("user", user), ("database", CONNECTION)];
+        match crate::raw::Raw::login(self.proxy_port(), &params, token) {
             crate::raw::Login::Ok(r) => r,
             crate::raw::Login::Refused(e) => panic!("login refused: {:?}", e.message()),
         }
@@ -232,6 +254,9 @@ fn config_text(cluster: &TempCluster, environment: &str, proxy_extra: &str) -> S
         r#"[proxy]
 listen = "127.0.0.1:0"
 {proxy_extra}
+[http]
+listen = "127.0.0.1:0"
+
 [identity.builtin]
 key_file = "vigil-signing.key"
 

@@ -10,7 +10,7 @@ use vigil_server::GuardrailHook;
 
 /// Statements a read-only agent gateway has been bypassed with, and
 /// friends. Each must be blocked on production.
-const ATTACKS: &[&str] = &[
+pub(crate) const ATTACKS: &[&str] = &[
     "DROP TABLE tripwire",
     "drop table if exists tripwire cascade",
     "TRUNCATE tripwire",
@@ -55,9 +55,9 @@ const ATTACKS: &[&str] = &[
     "SELECT 'unterminated",
 ];
 
-fn production() -> Stack {
+pub(crate) fn production_with(hook: Arc<dyn vigil_proxy::StatementHook>) -> Stack {
     let stack = Stack::start_with(StackOptions {
-        hook: Arc::new(GuardrailHook::new(1024)),
+        hook,
         environment: "production",
         settings: vec![
             ("log_statement", "all"),
@@ -74,8 +74,12 @@ fn production() -> Stack {
     stack
 }
 
+fn production() -> Stack {
+    production_with(Arc::new(GuardrailHook::new(1024)))
+}
+
 /// Nothing that was blocked reached the server.
-fn assert_server_never_saw(stack: &Stack, needles: &[&str]) {
+pub(crate) fn assert_server_never_saw(stack: &Stack, needles: &[&str]) {
     assert_eq!(
         stack
             .admin("SELECT count(*) || ':' || sum(v) FROM tripwire")

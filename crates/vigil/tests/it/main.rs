@@ -4,10 +4,14 @@
 mod common;
 mod raw;
 
+mod approvals;
+mod audit;
 mod cancel;
 mod clients;
 mod faults;
 mod guardrails;
 mod hook;
 mod identity;
+mod mask;
+mod policy;
 mod tls;

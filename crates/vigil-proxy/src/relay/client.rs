@@ -1,49 +1,43 @@
-//! The query cycle: two pumps, one per direction, sharing only the denial
-//! queue and the session context.
-//!
-//! Client → server: every frame is cut out and the ones that carry SQL
-//! (Query, Parse, Bind, FunctionCall) go through the statement hook before
-//! they are forwarded. Everything else is forwarded unchanged, batched per
-//! read. Server → client: frames are forwarded unchanged, except that
-//! ReadyForQuery updates the transaction status and a substitute's error is
-//! replaced by Vigil's denial. The directions run independently so a
-//! client that pipelines while the server streams cannot deadlock them.
+//! Client → server: the statement hook, denials by substitution, holds,
+//! and the record of what each forwarded request will be answered with.
 
+use super::record::{request_kind, Described};
+use super::RelayEnd;
+use crate::cancel::CancelSignal;
 use crate::denials::Denials;
 use crate::error::SessionError;
 use crate::hook::{
     BindRequest, Denial, HookVerdict, Protocol, SessionContext, StatementHook, StatementRequest,
+    StatementTag,
 };
-use bytes::{Bytes, BytesMut};
+use crate::track::{Request, RequestKind, Requests, MAX_IN_FLIGHT};
+use bytes::BytesMut;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
-use vigil_pgwire::frame::frame_len;
 use vigil_pgwire::frontend::{self as fe, Bind, Parse, Query, Target};
-use vigil_pgwire::{backend, decode_frame, CodecError, Frame};
-
-/// How a relay ended without an error.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RelayEnd {
-    /// The client sent Terminate.
-    Terminated,
-    /// The client closed its socket without Terminate (maybe mid-query).
-    Closed,
-}
+use vigil_pgwire::{decode_frame, Frame};
 
 /// Client → server.
 pub struct ClientPump<'a> {
     pub ctx: &'a SessionContext,
     pub hook: &'a dyn StatementHook,
     pub denials: &'a Denials,
-    pub cancelled: &'a Notify,
+    pub cancelled: &'a CancelSignal,
     pub max_message: usize,
     /// Syncs and Queries forwarded: the ReadyForQuery count they will produce.
     syncs: u64,
-    /// Prepared statement name → text, for Bind hooks.
-    prepared: HashMap<Vec<u8>, Arc<str>>,
+    /// Prepared statement name → text and the Parse's tag, for Bind hooks.
+    prepared: HashMap<Vec<u8>, (Arc<str>, Option<StatementTag>)>,
     out: BytesMut,
+    requests: &'a Requests,
+    /// Requests in `out`, recorded when it is written.
+    batch: Vec<Request>,
+    /// Stamp requests with the time they leave (a response hook listens).
+    timed: bool,
+    /// What the client described, when rows need layouts.
+    described: Option<Described>,
 }
 
 impl<'a> ClientPump<'a> {
@@ -51,8 +45,9 @@ impl<'a> ClientPump<'a> {
         ctx: &'a SessionContext,
         hook: &'a dyn StatementHook,
         denials: &'a Denials,
-        cancelled: &'a Notify,
+        cancelled: &'a CancelSignal,
         max_message: usize,
+        requests: &'a Requests,
     ) -> Self {
         ClientPump {
             ctx,
@@ -63,7 +58,20 @@ impl<'a> ClientPump<'a> {
             syncs: 0,
             prepared: HashMap::new(),
             out: BytesMut::with_capacity(8 * 1024),
+            requests,
+            batch: Vec::new(),
+            timed: false,
+            described: None,
         }
+    }
+
+    /// `timed`: stamp requests with when they are forwarded. `layouts`:
+    /// describe every portal before its first Execute unless the client
+    /// described it (or its statement) itself.
+    pub fn tracking(mut self, timed: bool, layouts: bool) -> Self {
+        self.timed = timed;
+        self.described = layouts.then(Described::default);
+        self
     }
 
     pub async fn run(
@@ -89,7 +97,18 @@ impl<'a> ClientPump<'a> {
         }
     }
 
+    /// Records the batch's requests, then writes it: the server pump must
+    /// know a request before its answer can arrive.
     async fn flush(&mut self, server: &mut (impl AsyncWrite + Unpin)) -> Result<(), SessionError> {
+        if self.timed && !self.batch.is_empty() {
+            let now = Instant::now();
+            self.batch.iter_mut().for_each(|r| r.sent = Some(now));
+        }
+        if self.requests.push_all(&mut self.batch) > MAX_IN_FLIGHT {
+            return Err(SessionError::ClientViolation(
+                "too many requests in flight without reading the answers",
+            ));
+        }
         if !self.out.is_empty() {
             server
                 .write_all(&self.out)
@@ -108,26 +127,15 @@ impl<'a> ClientPump<'a> {
         buf: &mut BytesMut,
     ) -> Result<(), SessionError> {
         let mut parsed: Option<(Vec<u8>, Arc<str>)> = None;
-        let verdict = match frame.tag() {
-            fe::QUERY => {
-                let q = Query::parse(frame.body())?;
-                self.ctx.count_statement();
-                match self.ctx.decode(q.sql) {
-                    Ok(sql) => self.hook.on_statement(
-                        self.ctx,
-                        &StatementRequest {
-                            sql: &sql,
-                            protocol: Protocol::Simple,
-                            param_types: &[],
-                        },
-                    ),
-                    Err(e) => undecodable(e),
-                }
-            }
+        let (verdict, kind) = match frame.tag() {
+            fe::QUERY => (self.query_verdict(&frame)?, Some(RequestKind::Query)),
             fe::PARSE => {
                 let p = Parse::parse(frame.body())?;
                 self.ctx.count_statement();
-                match self.ctx.decode(p.sql) {
+                let kind = RequestKind::Parse {
+                    statement: p.statement.to_vec(),
+                };
+                let v = match self.ctx.decode(p.sql) {
                     Ok(sql) => {
                         let name = String::from_utf8_lossy(p.statement);
                         let req = StatementRequest {
@@ -140,16 +148,20 @@ impl<'a> ClientPump<'a> {
                         v
                     }
                     Err(e) => undecodable(e),
-                }
+                };
+                (v, Some(kind))
             }
             fe::BIND => self.bind_verdict(&frame)?,
-            fe::FUNCTION_CALL => HookVerdict::Deny(
-                Denial::new(
-                    "the FunctionCall protocol message is refused: Vigil cannot see what it runs",
-                )
-                .with_hint("Call the function with a SELECT statement instead."),
+            fe::FUNCTION_CALL => (
+                HookVerdict::Deny(
+                    Denial::new(
+                        "the FunctionCall protocol message is refused: Vigil cannot see what it runs",
+                    )
+                    .with_hint("Call the function with a SELECT statement instead."),
+                ),
+                None,
             ),
-            _ => HookVerdict::Allow,
+            _ => (HookVerdict::Allow, request_kind(&frame)?),
         };
         let verdict = match verdict {
             HookVerdict::Hold(fut) => {
@@ -160,8 +172,15 @@ impl<'a> ClientPump<'a> {
         };
         match verdict {
             HookVerdict::Deny(d) => self.substitute(&frame, &d)?,
-            _ => {
-                self.remember(&frame, parsed);
+            v => {
+                let tag = match v {
+                    HookVerdict::AllowWith(t) => Some(t),
+                    _ => None,
+                };
+                self.remember(&frame, parsed, tag.as_ref());
+                if let Some(kind) = kind {
+                    self.record(kind, tag)?;
+                }
                 self.out.extend_from_slice(frame.raw());
             }
         }
@@ -171,11 +190,35 @@ impl<'a> ClientPump<'a> {
         Ok(())
     }
 
-    fn bind_verdict(&self, frame: &Frame) -> Result<HookVerdict, SessionError> {
+    fn query_verdict(&self, frame: &Frame) -> Result<HookVerdict, SessionError> {
+        let q = Query::parse(frame.body())?;
+        self.ctx.count_statement();
+        Ok(match self.ctx.decode(q.sql) {
+            Ok(sql) => self.hook.on_statement(
+                self.ctx,
+                &StatementRequest {
+                    sql: &sql,
+                    protocol: Protocol::Simple,
+                    param_types: &[],
+                },
+            ),
+            Err(e) => undecodable(e),
+        })
+    }
+
+    fn bind_verdict(
+        &self,
+        frame: &Frame,
+    ) -> Result<(HookVerdict, Option<RequestKind>), SessionError> {
         let b = Bind::parse(frame.body())?;
-        let Some(sql) = self.prepared.get(b.statement) else {
+        let kind = Some(RequestKind::Bind {
+            portal: b.portal.to_vec(),
+            statement: b.statement.to_vec(),
+            result_formats: b.result_formats.clone(),
+        });
+        let Some((sql, statement_tag)) = self.prepared.get(b.statement) else {
             // Unknown to Vigil means unknown to the server too: it will fail.
-            return Ok(HookVerdict::Allow);
+            return Ok((HookVerdict::Allow, kind));
         };
         let req = BindRequest {
             sql,
@@ -183,14 +226,46 @@ impl<'a> ClientPump<'a> {
             portal: &String::from_utf8_lossy(b.portal),
             params: &b.params,
             param_formats: &b.param_formats,
+            statement_tag: statement_tag.as_ref(),
         };
-        Ok(self.hook.on_bind(self.ctx, &req))
+        Ok((self.hook.on_bind(self.ctx, &req), kind))
+    }
+
+    /// Notes what a forwarded request will be answered with. An Execute of
+    /// a portal whose layout nobody asked for is preceded by Vigil's own
+    /// Describe (its answer is swallowed on the way back).
+    fn record(&mut self, kind: RequestKind, tag: Option<StatementTag>) -> Result<(), SessionError> {
+        if let Some(d) = self.described.as_mut() {
+            if let Some(portal) = d.note(&kind) {
+                let mut body = Vec::with_capacity(portal.len() + 2);
+                body.push(b'P');
+                body.extend_from_slice(&portal);
+                body.push(0);
+                self.out
+                    .extend_from_slice(Frame::new(fe::DESCRIBE, &body)?.raw());
+                let mut describe = Request::new(RequestKind::Describe {
+                    kind: b'P',
+                    name: portal,
+                });
+                describe.internal = true;
+                self.batch.push(describe);
+            }
+        }
+        let mut r = Request::new(kind);
+        r.tag = tag;
+        self.batch.push(r);
+        Ok(())
     }
 
     /// Tracks prepared statements so Bind hooks see their text.
-    fn remember(&mut self, frame: &Frame, parsed: Option<(Vec<u8>, Arc<str>)>) {
+    fn remember(
+        &mut self,
+        frame: &Frame,
+        parsed: Option<(Vec<u8>, Arc<str>)>,
+        tag: Option<&StatementTag>,
+    ) {
         if let Some((name, sql)) = parsed {
-            self.prepared.insert(name, sql);
+            self.prepared.insert(name, (sql, tag.cloned()));
         } else if frame.tag() == fe::CLOSE {
             if let Ok(t) = Target::parse(frame.body()) {
                 if t.kind == b'S' {
@@ -209,13 +284,18 @@ impl<'a> ClientPump<'a> {
         buf: &mut BytesMut,
     ) -> Result<HookVerdict, SessionError> {
         let mut open = true;
+        // Enabled before the flag is raised, so no cancel slips between.
+        let cancel = self.cancelled.waiter();
+        tokio::pin!(cancel);
+        cancel.as_mut().enable();
+        let _holding = self.cancelled.holding();
         loop {
             tokio::select! {
                 v = &mut fut => match v {
                     HookVerdict::Hold(next) => fut = next,
                     v => return Ok(v),
                 },
-                _ = self.cancelled.notified() => {
+                _ = &mut cancel => {
                     return Ok(HookVerdict::Deny(
                         Denial::new("canceling statement due to user request while it was held")
                             .with_code("57014"),
@@ -234,17 +314,26 @@ impl<'a> ClientPump<'a> {
     /// Replaces a denied message with one the server rejects in its place.
     fn substitute(&mut self, frame: &Frame, denial: &Denial) -> Result<(), SessionError> {
         let marker = self.denials.register(denial, self.syncs);
-        let sub = match frame.tag() {
+        let (sub, kind) = match frame.tag() {
             fe::PARSE => {
                 let p = Parse::parse(frame.body())?;
-                fe::encode_parse(p.statement, &marker)?
+                let kind = RequestKind::Parse {
+                    statement: p.statement.to_vec(),
+                };
+                (fe::encode_parse(p.statement, &marker)?, kind)
             }
             fe::BIND => {
                 let b = Bind::parse(frame.body())?;
-                fe::encode_bind(b.portal, &marker)?
+                let kind = RequestKind::Bind {
+                    portal: b.portal.to_vec(),
+                    statement: marker.as_bytes().to_vec(),
+                    result_formats: Vec::new(),
+                };
+                (fe::encode_bind(b.portal, &marker)?, kind)
             }
-            _ => fe::encode_query(&marker)?,
+            _ => (fe::encode_query(&marker)?, RequestKind::Query),
         };
+        self.record(kind, None)?;
         self.out.extend_from_slice(sub.raw());
         Ok(())
     }
@@ -260,97 +349,4 @@ fn undecodable((err, encoding): (vigil_pgwire::text::TextError, String)) -> Hook
         .with_code("22021")
         .with_hint("Send text in the session's client_encoding; UTF8 is always supported."),
     )
-}
-
-/// Server → client.
-pub struct ServerPump<'a> {
-    pub ctx: &'a SessionContext,
-    pub denials: &'a Denials,
-    pub max_message: usize,
-    rfq_seen: u64,
-    /// Whether the last frame relayed was an ErrorResponse (a FATAL before
-    /// the server closed needs no second error from Vigil).
-    pub last_was_error: bool,
-}
-
-impl<'a> ServerPump<'a> {
-    pub fn new(ctx: &'a SessionContext, denials: &'a Denials, max_message: usize) -> Self {
-        ServerPump {
-            ctx,
-            denials,
-            max_message,
-            rfq_seen: 0,
-            last_was_error: false,
-        }
-    }
-
-    /// Relays until the server closes.
-    pub async fn run(
-        &mut self,
-        server: &mut (impl AsyncRead + Unpin),
-        client: &mut (impl AsyncWrite + Unpin),
-        mut buf: BytesMut,
-    ) -> Result<(), SessionError> {
-        loop {
-            let ready = self
-                .process(&mut buf)
-                .map_err(|e| SessionError::UpstreamProtocol(e.to_string()))?;
-            if !ready.is_empty() {
-                client
-                    .write_all(&ready)
-                    .await
-                    .map_err(SessionError::from_client_io)?;
-            }
-            match server.read_buf(&mut buf).await {
-                Ok(0) | Err(_) => return Err(SessionError::UpstreamGone),
-                Ok(_) => {}
-            }
-        }
-    }
-
-    /// Takes every complete frame off `buf` and returns the bytes to send.
-    /// Unchanged frames are passed as one slice; only a substitute's error
-    /// forces a copy.
-    fn process(&mut self, buf: &mut BytesMut) -> Result<Bytes, CodecError> {
-        let mut at = 0;
-        let mut rewritten: Option<BytesMut> = None;
-        while let Some(rest) = buf.get(at..) {
-            let Some(len) = frame_len(rest, self.max_message)? else {
-                break;
-            };
-            let tag = rest.first().copied().unwrap_or_default();
-            let body = rest.get(5..len).unwrap_or_default();
-            self.last_was_error = tag == backend::ERROR_RESPONSE;
-            if tag == backend::PARAMETER_STATUS {
-                if let Ok(("client_encoding", v)) = backend::parse_parameter_status(body) {
-                    self.ctx.set_client_encoding(v);
-                }
-            }
-            if tag == backend::READY_FOR_QUERY {
-                self.ctx.set_tx_status(backend::parse_ready_status(body)?);
-                self.denials.end_cycle(self.rfq_seen);
-                self.rfq_seen += 1;
-            }
-            let replacement = if tag == backend::ERROR_RESPONSE && self.denials.any_pending() {
-                self.denials.replacement(body)
-            } else {
-                None
-            };
-            match (replacement, &mut rewritten) {
-                (Some(rep), r) => {
-                    let out =
-                        r.get_or_insert_with(|| BytesMut::from(buf.get(..at).unwrap_or_default()));
-                    out.extend_from_slice(&rep);
-                }
-                (None, Some(out)) => out.extend_from_slice(rest.get(..len).unwrap_or_default()),
-                (None, None) => {}
-            }
-            at += len;
-        }
-        let consumed = buf.split_to(at).freeze();
-        Ok(match rewritten {
-            Some(out) => out.freeze(),
-            None => consumed,
-        })
-    }
 }

@@ -1,0 +1,325 @@
+//! Everything a configured Vigil runs besides the listener: the store, the
+//! audit trail's writer and the statement hook built on them. Built inside
+//! the runtime that will serve (the writers are tokio tasks).
+
+use crate::auditor::{Auditor, ConnectionAudit};
+use crate::{policy_hook, ServerError};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use vigil_approvals::{ApprovalService, ApprovalSettings, WebhookFormat, WebhookSettings};
+use vigil_audit::event::{ConfigLoaded, PolicyLoaded};
+use vigil_audit::{AuditKey, CheckpointPolicy, Event};
+use vigil_config::{Config, PolicyEngineKind};
+use vigil_proxy::{ResponseHookFactory, StatementHook};
+use vigil_store::audit::{AuditLog, AuditSettings};
+use vigil_store::Store;
+
+/// The store-backed services of one Vigil process.
+#[derive(Default)]
+pub struct Services {
+    pub store: Option<Store>,
+    pub audit: Option<AuditLog>,
+    /// Held statements waiting for reviewers.
+    pub approvals: Option<ApprovalService>,
+    /// Where the API and web UI listen (`[http] listen`, resolved).
+    pub http: Option<SocketAddr>,
+}
+
+impl Services {
+    /// Opens the store, starts the audit writer as `[store]` and `[audit]`
+    /// ask (recording `config.loaded`), the approvals service, and the
+    /// API and web UI on `[http] listen`.
+    pub async fn start(cfg: &Config, config_path: Option<&Path>) -> Result<Services, ServerError> {
+        let store = Store::open(&cfg.store.url)
+            .await
+            .map_err(|e| ServerError::Store(e.to_string()))?;
+        let audit = if cfg.audit.enabled {
+            Some(start_audit(cfg, config_path, &store).await?)
+        } else {
+            tracing::warn!("[audit] enabled = false: statements are not recorded");
+            None
+        };
+        let listener = tokio::net::TcpListener::bind(cfg.http.listen)
+            .await
+            .map_err(|source| ServerError::Listen {
+                addr: cfg.http.listen,
+                source,
+            })?;
+        let http = listener
+            .local_addr()
+            .map_err(|e| ServerError::Runtime(e.to_string()))?;
+        let approvals = ApprovalService::start(&store, approval_settings(cfg, http))
+            .map_err(|e| ServerError::Store(format!("approvals: {e}")))?;
+        if let Some(log) = &audit {
+            let redact = cfg
+                .connections
+                .iter()
+                .filter(|c| c.audit_redact_literals)
+                .map(|c| c.name.clone())
+                .collect();
+            record_approvals(&approvals, log, redact);
+        }
+        let verifier = Arc::new(crate::wiring::verifier(cfg)?);
+        let mut web = vigil_web::WebState::new(approvals.clone(), verifier);
+        if audit.is_some() {
+            web = web.with_audit(store.clone());
+        }
+        let router = vigil_web::router(web);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "the web server stopped");
+            }
+        });
+        tracing::info!(%http, "API and web UI listening");
+        Ok(Services {
+            store: Some(store),
+            audit,
+            approvals: Some(approvals),
+            http: Some(http),
+        })
+    }
+
+    /// Signs a final checkpoint and closes the store.
+    pub async fn close(&self) {
+        if let Some(a) = &self.audit {
+            if let Err(e) = a.close().await {
+                tracing::warn!(error = %e, "closing the audit trail");
+            }
+        }
+        if let Some(s) = &self.store {
+            s.close().await;
+        }
+    }
+}
+
+async fn start_audit(
+    cfg: &Config,
+    config_path: Option<&Path>,
+    store: &Store,
+) -> Result<AuditLog, ServerError> {
+    let key = AuditKey::load_or_create(&cfg.audit.key_file).map_err(|e| {
+        ServerError::Store(format!(
+            "audit.key_file {}: {e}",
+            cfg.audit.key_file.display()
+        ))
+    })?;
+    let settings = AuditSettings {
+        checkpoint: CheckpointPolicy {
+            every_records: cfg.audit.checkpoint_every_records,
+            every_ms: cfg.audit.checkpoint_every_secs.saturating_mul(1000),
+        },
+        ..AuditSettings::default()
+    };
+    let log = AuditLog::start(store.clone(), chain_id(cfg), key, settings)
+        .await
+        .map_err(|e| ServerError::Store(format!("audit: {e}")))?;
+    log.append(&config_loaded(cfg, config_path))
+        .await
+        .map_err(|e| ServerError::Store(format!("audit: {e}")))?;
+    retention(&log, cfg.audit.retention_days);
+    Ok(log)
+}
+
+/// The statement hook for `cfg`, wired to the services.
+pub async fn hook(
+    cfg: &Config,
+    services: &Services,
+) -> Result<Arc<dyn StatementHook>, ServerError> {
+    let p = &cfg.policy;
+    if !p.guardrails || p.engine == PolicyEngineKind::Guardrails {
+        return crate::hook_for(cfg);
+    }
+    let mut hook = policy_hook(p)?;
+    if let Some(log) = &services.audit {
+        record_policy_versions(hook.live(), log).await?;
+        let per_conn: HashMap<String, ConnectionAudit> = cfg
+            .connections
+            .iter()
+            .map(|c| {
+                let a = ConnectionAudit {
+                    redact_literals: c.audit_redact_literals,
+                    fail_open: c.audit_fail_open,
+                };
+                (c.name.clone(), a)
+            })
+            .collect();
+        hook = hook.with_auditor(Auditor::new(log.clone(), per_conn));
+    }
+    if let Some(a) = &services.approvals {
+        hook = hook.with_approvals(crate::policy::hold::Approvals::new(a.clone()));
+    }
+    Ok(Arc::new(hook))
+}
+
+/// The response phases for `cfg`: masking rewrites, the audit outcome
+/// observes. `None` when neither runs.
+pub fn responses(
+    cfg: &Config,
+    services: &Services,
+) -> Result<Option<Arc<dyn ResponseHookFactory>>, ServerError> {
+    let rewrite = crate::masking::factory(cfg, services)?;
+    let observers = crate::outcomes::factory(cfg, services)?
+        .into_iter()
+        .collect();
+    Ok(crate::responses::Responses { rewrite, observers }.into_factory())
+}
+
+/// Store, audit, hook, response phases and listener: a configured proxy.
+pub async fn build(
+    cfg: &Config,
+    config_path: Option<&Path>,
+) -> Result<(vigil_proxy::Proxy, Services), ServerError> {
+    let services = Services::start(cfg, config_path).await?;
+    let hook = hook(cfg, &services).await?;
+    let responses = responses(cfg, &services)?;
+    let mut proxy = crate::build_proxy_with(cfg, hook, responses).await?;
+    if let Some(log) = &services.audit {
+        proxy = proxy.with_observer(crate::session_audit::SessionAudit::new(log.clone()));
+    }
+    Ok((proxy, services))
+}
+
+fn approval_settings(cfg: &Config, http: SocketAddr) -> ApprovalSettings {
+    let a = &cfg.approvals;
+    ApprovalSettings {
+        public_url: cfg
+            .http
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{http}")),
+        default_timeout: Duration::from_secs(a.default_timeout_secs),
+        poll_interval: Duration::from_millis(a.poll_ms.max(1)),
+        webhooks: a
+            .webhooks
+            .iter()
+            .map(|w| WebhookSettings {
+                url: w.url.clone(),
+                format: if w.format.eq_ignore_ascii_case("slack") {
+                    WebhookFormat::Slack
+                } else {
+                    WebhookFormat::Generic
+                },
+            })
+            .collect(),
+        ..ApprovalSettings::default()
+    }
+}
+
+/// Records `policy.loaded` for the bundle in force now and for every
+/// version hot reload puts in force later.
+async fn record_policy_versions(
+    live: &Arc<crate::LivePolicy>,
+    log: &AuditLog,
+) -> Result<(), ServerError> {
+    let mut versions = live.subscribe();
+    let loaded = |version: String| {
+        Event::PolicyLoaded(PolicyLoaded {
+            version,
+            files: live.files(),
+        })
+    };
+    let first = versions.borrow_and_update().clone();
+    log.append(&loaded(first))
+        .await
+        .map_err(|e| ServerError::Store(format!("audit: {e}")))?;
+    let (live, log) = (Arc::downgrade(live), log.clone());
+    tokio::spawn(async move {
+        while versions.changed().await.is_ok() {
+            let version = versions.borrow_and_update().clone();
+            let Some(live) = live.upgrade() else { return };
+            let event = Event::PolicyLoaded(PolicyLoaded {
+                version,
+                files: live.files(),
+            });
+            if let Err(e) = log.append(&event).await {
+                tracing::error!(error = %e, "cannot record policy.loaded");
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Copies approval lifecycle events into the audit trail.
+fn record_approvals(
+    approvals: &ApprovalService,
+    log: &AuditLog,
+    redact: std::collections::HashSet<String>,
+) {
+    let mut rx = approvals.subscribe();
+    let log = log.clone();
+    tokio::spawn(async move {
+        loop {
+            let ev = match rx.recv().await {
+                Ok(ev) => ev,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::error!(
+                        missed = n,
+                        "approval events lagged; some are not in the audit trail"
+                    );
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            };
+            if let Some(event) = crate::approval_audit::event(&ev, &redact) {
+                if let Err(e) = log.append(&event).await {
+                    tracing::error!(error = %e, "cannot record an approval event");
+                }
+            }
+        }
+    });
+}
+
+fn chain_id(cfg: &Config) -> String {
+    cfg.audit.chain_id.clone().unwrap_or_else(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "vigil".to_owned())
+    })
+}
+
+fn config_loaded(cfg: &Config, path: Option<&Path>) -> Event {
+    let text = path.and_then(|p| std::fs::read(p).ok()).unwrap_or_default();
+    Event::ConfigLoaded(ConfigLoaded {
+        path: path.map(|p| p.display().to_string()).unwrap_or_default(),
+        sha256: hex(&Sha256::digest(&text)),
+        connections: cfg.connections.iter().map(|c| c.name.clone()).collect(),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Deletes expired records hourly (each run writes a signed cut).
+fn retention(log: &AuditLog, days: u64) {
+    if days == 0 {
+        return;
+    }
+    let log = log.clone();
+    tokio::spawn(async move {
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let cutoff = now
+                .saturating_sub(i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX));
+            loop {
+                match log.apply_retention(cutoff).await {
+                    Ok(o) if o.more => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "audit retention failed; will retry");
+                        break;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+}

@@ -1,0 +1,94 @@
+//! vigil-web: the reviewer's side of the "hold" branch, over HTTP. A held
+//! statement waits in `vigil-approvals`; here reviewers see it and decide.
+//!
+//! - [`router`]: every route, mounted by the server on `[http] listen`.
+//! - `api`: JSON API under `/api/requests` (list, get, approve, deny).
+//! - `sse`: `/api/requests/stream`, live events for the queue.
+//! - `ui`: pages (sign in, queue, request, history), askama + htmx.
+//! - `views`: requests shaped for the pages.
+//! - [`highlight`]: server-side SQL highlighting, escaped by the template.
+//! - [`auth`]: bearer token or session cookie → reviewer; CSRF.
+//! - [`error`]: [`WebError`] → HTTP status, the one place.
+//! - `assets`: htmx and its SSE extension, vendored and served from the binary.
+//! - `audit_api`, `audit_ui`, `audit_views`: `GET /api/audit` and the audit
+//!   pages (sessions, one session's statements); auditors and admins only.
+
+mod api;
+mod assets;
+mod audit_api;
+mod audit_ui;
+mod audit_views;
+pub mod auth;
+pub mod error;
+pub mod highlight;
+mod sse;
+mod time;
+mod ui;
+mod views;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use vigil_approvals::ApprovalService;
+use vigil_identity::Verifier;
+
+pub use error::WebError;
+
+/// What every handler needs.
+#[derive(Clone)]
+pub struct WebState {
+    pub service: ApprovalService,
+    /// Verifies reviewers' tokens (the proxy's issuers).
+    pub verifier: Arc<Verifier>,
+    /// The store holding the audit trail, when this Vigil keeps one
+    /// (`/api/audit` and `/audit` answer 404 without it).
+    pub audit: Option<vigil_store::Store>,
+}
+
+impl WebState {
+    pub fn new(service: ApprovalService, verifier: Arc<Verifier>) -> Self {
+        WebState {
+            service,
+            verifier,
+            audit: None,
+        }
+    }
+
+    /// Serves the audit trail kept in `store` (read-only).
+    pub fn with_audit(mut self, store: vigil_store::Store) -> Self {
+        self.audit = Some(store);
+        self
+    }
+
+    /// Cookies get `Secure` when reviewers reach the UI over https.
+    fn secure_cookies(&self) -> bool {
+        self.service.settings().public_url.starts_with("https://")
+    }
+}
+
+/// The API, the SSE stream, the UI and its assets, and `/healthz`.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/requests", get(api::list))
+        .route("/api/requests/stream", get(sse::stream))
+        .route("/api/requests/{id}", get(api::get_one))
+        .route("/api/requests/{id}/approve", post(api::approve))
+        .route("/api/requests/{id}/deny", post(api::deny))
+        .route("/", get(ui::home))
+        .route("/signin", get(ui::signin_page).post(ui::signin))
+        .route("/signout", post(ui::signout))
+        .route("/requests", get(ui::queue_page))
+        .route("/requests/queue", get(ui::queue_fragment))
+        .route("/requests/{id}", get(ui::detail_page))
+        .route("/requests/{id}/approve", post(ui::approve))
+        .route("/requests/{id}/deny", post(ui::deny))
+        .route("/history", get(ui::history_page))
+        .route("/api/audit", get(audit_api::search))
+        .route("/audit", get(audit_ui::sessions_page))
+        .route("/audit/rows", get(audit_ui::sessions_rows))
+        .route("/audit/sessions/{chain}/{seq}", get(audit_ui::session_page))
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(state)
+}
