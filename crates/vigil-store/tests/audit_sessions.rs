@@ -1,4 +1,5 @@
-//! Queued appends (`try_submit`) and sessions as the trail shows them:
+//! Queued appends (`try_submit`, and how they share the next awaited
+//! commit) and sessions as the trail shows them:
 //! each start with its end, and a session's records bounded by the next
 //! start with the same id (ids restart with Vigil).
 
@@ -86,6 +87,34 @@ async fn queued_appends_keep_call_order_and_report_a_stopped_writer() {
         log.try_submit(&simple(0)),
         Err(AuditError::Closed)
     ));
+}
+
+#[tokio::test]
+async fn records_nobody_waits_for_share_the_next_awaited_commit() {
+    let (store, _url, _dir) = sqlite().await;
+    let clock = TestClock::new(1000);
+    let s = vigil_store::audit::AuditSettings {
+        linger: std::time::Duration::from_secs(5),
+        ..settings(100, clock.clock())
+    };
+    let log = AuditLog::start(store.clone(), "l", AuditKey::generate(), s)
+        .await
+        .unwrap();
+    drop(log.try_submit(&simple(1)).unwrap());
+    // Let the writer take it and linger on it.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(log.stats().records, 0, "still lingering");
+    log.append(&simple(2)).await.unwrap();
+    let stats = log.stats();
+    assert_eq!(
+        (stats.batches, stats.records),
+        (1, 2),
+        "one commit for both"
+    );
+    // A lingering record alone is still written (here: at close).
+    drop(log.try_submit(&simple(3)).unwrap());
+    log.close().await.unwrap();
+    assert_eq!(log.stats().records, 3);
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use crate::audit_api::{audit_store, encode_cursor, now_ms, parse, AuditQuery};
 use crate::audit_views::{self, url_component, SessionRowView, SessionView};
 use crate::auth;
 use crate::ui::pages::{render, Frame};
-use crate::ui::{error_page, visitor};
+use crate::ui::{error_page, signed_out, visitor};
 use crate::{WebError, WebState};
 
 /// Sessions per page.
@@ -92,12 +92,7 @@ pub async fn sessions_rows(
     query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Response {
     let Ok(who) = auth::authenticate(&state, &headers).await else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [("hx-redirect", "/signin")],
-            "signed out",
-        )
-            .into_response();
+        return signed_out();
     };
     let listed = async {
         let store = audit_store(&state, &who.principal)?;

@@ -63,13 +63,7 @@ pub async fn queue_page(State(state): State<WebState>, headers: HeaderMap) -> Re
 /// The queue's rows alone, for htmx to swap in on SSE events.
 pub async fn queue_fragment(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let Ok(who) = auth::authenticate(&state, &headers).await else {
-        // htmx follows HX-Redirect: the session ended, go sign in.
-        return (
-            StatusCode::UNAUTHORIZED,
-            [("hx-redirect", "/signin")],
-            "signed out",
-        )
-            .into_response();
+        return signed_out();
     };
     match visible(&state, &who.principal, &RequestFilter::pending()).await {
         Ok(rows) => render(StatusCode::OK, &QueueRows { rows }, &[]),
@@ -171,6 +165,17 @@ async fn review(
         Ok(id) => see_other(&format!("/requests/{id}"), &[]),
         Err(e) => error_page(&state, &headers, &e, &back).await,
     }
+}
+
+/// The answer to an htmx fragment request without a valid session: htmx
+/// follows HX-Redirect, so the page goes to sign in.
+pub(crate) fn signed_out() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [("hx-redirect", "/signin")],
+        "signed out",
+    )
+        .into_response()
 }
 
 /// The signed-in visitor, or a redirect to the sign-in page.

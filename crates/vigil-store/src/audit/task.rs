@@ -129,15 +129,9 @@ impl Writer {
             match cmd {
                 Command::Append(first) => {
                     let mut batch = vec![*first];
-                    while batch.len() < self.settings.max_batch {
-                        match rx.try_recv() {
-                            Ok(Command::Append(p)) => batch.push(*p),
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
+                    next = self.fill(&mut batch, rx);
+                    if next.is_none() && nobody_waits(&batch) {
+                        next = self.linger(&mut batch, rx).await;
                     }
                     self.commit_batch(batch).await;
                 }
@@ -154,6 +148,40 @@ impl Writer {
             }
         }
         true
+    }
+
+    /// Adds what is queued to `batch`, up to `max_batch`; returns the
+    /// first command that is not an append.
+    fn fill(&self, batch: &mut Vec<Pending>, rx: &mut mpsc::Receiver<Command>) -> Option<Command> {
+        while batch.len() < self.settings.max_batch {
+            match rx.try_recv() {
+                Ok(Command::Append(p)) => batch.push(*p),
+                Ok(other) => return Some(other),
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Waits up to `linger` for one more command, so a batch nobody waits
+    /// for (queued outcomes) shares the commit of the next awaited append
+    /// (the next statement's intent): one fsync per statement, not two.
+    async fn linger(
+        &self,
+        batch: &mut Vec<Pending>,
+        rx: &mut mpsc::Receiver<Command>,
+    ) -> Option<Command> {
+        if batch.len() >= self.settings.max_batch || self.settings.linger.is_zero() {
+            return None;
+        }
+        match tokio::time::timeout(self.settings.linger, rx.recv()).await {
+            Ok(Some(Command::Append(p))) => {
+                batch.push(*p);
+                self.fill(batch, rx)
+            }
+            Ok(other) => other,
+            Err(_elapsed) => None,
+        }
     }
 
     /// How often to look whether a checkpoint is due by time.
@@ -322,6 +350,11 @@ pub(super) fn stage(
     let record = head.append_raw(now, event_type, body)?;
     let text = record.event_text().map_err(vigil_audit::ChainError::from)?;
     Ok((record, text))
+}
+
+/// True when every caller dropped its ticket (nobody awaits the commit).
+fn nobody_waits(batch: &[Pending]) -> bool {
+    batch.iter().all(|p| p.reply.is_closed())
 }
 
 fn fail_all(replies: impl Iterator<Item = Reply<RecordRef>>, e: &AuditError) {

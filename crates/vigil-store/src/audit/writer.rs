@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use vigil_audit::{AuditKey, Checkpoint, CheckpointPolicy, Event, RecordRef};
@@ -25,6 +26,10 @@ pub struct AuditSettings {
     pub checkpoint: CheckpointPolicy,
     /// Most records in one transaction.
     pub max_batch: usize,
+    /// How long a batch nobody waits for (outcomes and session events
+    /// whose tickets were dropped) may wait for an append somebody does
+    /// wait for, so both share one commit (one fsync) instead of two.
+    pub linger: Duration,
     /// Appends queued before `append` waits for room.
     pub queue_capacity: usize,
     /// Most records one retention run deletes (bounds its transaction).
@@ -37,6 +42,7 @@ impl Default for AuditSettings {
         AuditSettings {
             checkpoint: CheckpointPolicy::default(),
             max_batch: 256,
+            linger: Duration::from_millis(5),
             queue_capacity: 8192,
             retention_batch: 50_000,
             clock: Arc::new(system_now_ms),
@@ -49,6 +55,7 @@ impl std::fmt::Debug for AuditSettings {
         f.debug_struct("AuditSettings")
             .field("checkpoint", &self.checkpoint)
             .field("max_batch", &self.max_batch)
+            .field("linger", &self.linger)
             .field("queue_capacity", &self.queue_capacity)
             .field("retention_batch", &self.retention_batch)
             .finish_non_exhaustive()
