@@ -49,6 +49,20 @@ const KEYS: &[&str] = &[
 const MASKS: &[&str] = &["redact", "partial", "hash", "null", "reveal", "refuse"];
 
 impl PolicyDecision {
+    /// The built-in guardrails' decision as a policy decision (no approvers,
+    /// no masking rules; version `guardrails`).
+    pub fn from_guardrails(decision: Decision) -> Self {
+        PolicyDecision {
+            decision,
+            approvers: None,
+            mask: BTreeMap::new(),
+            max_rows: None,
+            review_timeout_secs: None,
+            approval_nowait: false,
+            policy_version: "guardrails".to_owned(),
+        }
+    }
+
     /// A denial by `policy.error` explaining what failed.
     pub fn error(reason: impl Into<String>, policy_version: &str) -> Self {
         PolicyDecision {

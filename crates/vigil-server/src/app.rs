@@ -215,15 +215,15 @@ async fn record_policy_versions(
     live: &Arc<crate::LivePolicy>,
     log: &AuditLog,
 ) -> Result<(), ServerError> {
-    let mut versions = live.subscribe();
-    let loaded = |version: String| {
+    fn loaded(version: String, live: &crate::LivePolicy) -> Event {
         Event::PolicyLoaded(PolicyLoaded {
             version,
             files: live.files(),
         })
-    };
+    }
+    let mut versions = live.subscribe();
     let first = versions.borrow_and_update().clone();
-    log.append(&loaded(first))
+    log.append(&loaded(first, live))
         .await
         .map_err(|e| ServerError::Store(format!("audit: {e}")))?;
     let (live, log) = (Arc::downgrade(live), log.clone());
@@ -231,11 +231,7 @@ async fn record_policy_versions(
         while versions.changed().await.is_ok() {
             let version = versions.borrow_and_update().clone();
             let Some(live) = live.upgrade() else { return };
-            let event = Event::PolicyLoaded(PolicyLoaded {
-                version,
-                files: live.files(),
-            });
-            if let Err(e) = log.append(&event).await {
+            if let Err(e) = log.append(&loaded(version, &live)).await {
                 tracing::error!(error = %e, "cannot record policy.loaded");
             }
         }

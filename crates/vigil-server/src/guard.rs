@@ -51,15 +51,7 @@ impl StatementHook for GuardrailHook {
             // COPY formats, classified reads) see the statement here too.
             Verdict::Allow => HookVerdict::AllowWith(Arc::new(Decided::new(
                 msg,
-                Arc::new(PolicyDecision {
-                    decision,
-                    approvers: None,
-                    mask: std::collections::BTreeMap::new(),
-                    max_rows: None,
-                    review_timeout_secs: None,
-                    approval_nowait: false,
-                    policy_version: "guardrails".to_owned(),
-                }),
+                Arc::new(PolicyDecision::from_guardrails(decision)),
             ))),
             // Review needs the approvals service; until then it fails closed.
             Verdict::Review | Verdict::Deny => {

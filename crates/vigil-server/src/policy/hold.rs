@@ -93,10 +93,6 @@ impl Approvals {
         Approvals { service }
     }
 
-    pub fn service(&self) -> &ApprovalService {
-        &self.service
-    }
-
     /// The hold for a `review` verdict. `intent` is the audit event to
     /// write (with the approval id filled in) before the statement runs.
     pub fn hold(
