@@ -11,12 +11,15 @@
 //!   [`PolicyEngine::run_tests`].
 
 mod bundle;
+#[cfg(test)]
+mod corpus;
 mod default_bundle;
 mod engine;
 mod error;
 mod guardrails;
 mod input;
 mod output;
+mod rego_value;
 mod sample;
 mod testing;
 mod yaml;

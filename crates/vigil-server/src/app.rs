@@ -27,6 +27,9 @@ pub struct Services {
     pub approvals: Option<ApprovalService>,
     /// Where the API and web UI listen (`[http] listen`, resolved).
     pub http: Option<SocketAddr>,
+    /// The web API's policy dry run, filled by [`hook`] once the policy
+    /// is loaded.
+    pub policy: vigil_web::PolicySlot,
 }
 
 impl Services {
@@ -64,7 +67,9 @@ impl Services {
             record_approvals(&approvals, log, redact);
         }
         let verifier = Arc::new(crate::wiring::verifier(cfg)?);
-        let mut web = vigil_web::WebState::new(approvals.clone(), verifier);
+        let policy = vigil_web::PolicySlot::default();
+        let mut web =
+            vigil_web::WebState::new(approvals.clone(), verifier).with_policy(policy.clone());
         if audit.is_some() {
             web = web.with_audit(store.clone());
         }
@@ -80,6 +85,7 @@ impl Services {
             audit,
             approvals: Some(approvals),
             http: Some(http),
+            policy,
         })
     }
 
@@ -134,6 +140,14 @@ pub async fn hook(
         return crate::hook_for(cfg);
     }
     let mut hook = policy_hook(p)?;
+    let clock = crate::PolicyClock::new(&p.time_zone).map_err(ServerError::Policy)?;
+    let dry_run = crate::policy::dry_run::DryRun::new(
+        hook.live().clone(),
+        clock,
+        cfg.connections.iter().map(|c| c.info()),
+    );
+    // Set once per Services; a second hook for the same services keeps the first.
+    let _ = services.policy.set(Arc::new(dry_run));
     if let Some(log) = &services.audit {
         record_policy_versions(hook.live(), log).await?;
         let per_conn: HashMap<String, ConnectionAudit> = cfg

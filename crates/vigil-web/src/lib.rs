@@ -12,6 +12,7 @@
 //! - `assets`: htmx and its SSE extension, vendored and served from the binary.
 //! - `audit_api`, `audit_ui`, `audit_views`: `GET /api/audit` and the audit
 //!   pages (sessions, one session's statements); auditors and admins only.
+//! - `policy_api`: `POST /api/policy/eval`, a dry run of the policy in force.
 
 mod api;
 mod assets;
@@ -21,12 +22,13 @@ mod audit_views;
 pub mod auth;
 pub mod error;
 pub mod highlight;
+pub mod policy_api;
 mod sse;
 mod time;
 mod ui;
 mod views;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -44,7 +46,14 @@ pub struct WebState {
     /// The store holding the audit trail, when this Vigil keeps one
     /// (`/api/audit` and `/audit` answer 404 without it).
     pub audit: Option<vigil_store::Store>,
+    /// Decides statements for `POST /api/policy/eval`. Filled once the
+    /// server has built its policy (after the web server starts); empty
+    /// (404) when this Vigil runs only the built-in guardrails.
+    pub policy: PolicySlot,
 }
+
+/// Where the server puts its [`policy_api::PolicyDryRun`] once built.
+pub type PolicySlot = Arc<OnceLock<Arc<dyn policy_api::PolicyDryRun>>>;
 
 impl WebState {
     pub fn new(service: ApprovalService, verifier: Arc<Verifier>) -> Self {
@@ -52,12 +61,20 @@ impl WebState {
             service,
             verifier,
             audit: None,
+            policy: PolicySlot::default(),
         }
     }
 
     /// Serves the audit trail kept in `store` (read-only).
     pub fn with_audit(mut self, store: vigil_store::Store) -> Self {
         self.audit = Some(store);
+        self
+    }
+
+    /// Answers `POST /api/policy/eval` with whatever the server puts in
+    /// `slot` (shared: the server fills it after the router is built).
+    pub fn with_policy(mut self, slot: PolicySlot) -> Self {
+        self.policy = slot;
         self
     }
 
@@ -86,6 +103,7 @@ pub fn router(state: WebState) -> Router {
         .route("/requests/{id}/deny", post(ui::deny))
         .route("/history", get(ui::history_page))
         .route("/api/audit", get(audit_api::search))
+        .route("/api/policy/eval", post(policy_api::eval))
         .route("/audit", get(audit_ui::sessions_page))
         .route("/audit/rows", get(audit_ui::sessions_rows))
         .route("/audit/sessions/{chain}/{seq}", get(audit_ui::session_page))

@@ -5,7 +5,8 @@ use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use vigil_core::{ConnectionInfo, Principal, PrincipalKind};
 use vigil_policy::{PolicyDecision, PolicyEngine};
-use vigil_server::{Asker, LivePolicy, PolicyClock, PolicyHook};
+use vigil_server::policy::dry_run::DryRun;
+use vigil_server::{LivePolicy, PolicyClock};
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
@@ -72,7 +73,7 @@ fn check(dir: &Path) -> Result<i32> {
     match PolicyEngine::load_dir(dir) {
         Ok(e) => {
             println!(
-                "{}: OK (version {}, {} test(s), decisions {})",
+                "{}: OK (version {}, {} test(s), decisions {}, evaluator {})",
                 dir.display(),
                 e.version(),
                 e.run_tests().len(),
@@ -80,6 +81,11 @@ fn check(dir: &Path) -> Result<i32> {
                     "cacheable"
                 } else {
                     "not cached"
+                },
+                if e.compiled() {
+                    "compiled"
+                } else {
+                    "interpreter"
                 }
             );
             Ok(0)
@@ -168,43 +174,15 @@ fn eval(
     json: bool,
     sql: &str,
 ) -> Result<i32> {
-    let hook = PolicyHook::new(LivePolicy::fixed(engine), 16, 0, PolicyClock::utc());
-    let asker = Asker {
-        principal: who,
-        connection: conn,
-        client: Default::default(),
-        session: Default::default(),
-    };
-    let (msg, d) = hook.decide(sql, asker);
+    let dry_run = DryRun::new(LivePolicy::fixed(engine), PolicyClock::utc(), []);
+    let report = dry_run.report(who, conn, sql);
     if json {
-        let out = serde_json::json!({
-            "connection": conn.name,
-            "environment": conn.environment,
-            "statement": &*msg,
-            "decision": decision_json(&d),
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
-        print!("{}", vigil_sql::render_text(&msg));
-        print_decision(&d, conn);
+        print!("{}", vigil_sql::render_text(&report.statement));
+        print_decision(&report.decision, conn);
     }
     Ok(0)
-}
-
-/// The decision as JSON (the output document, normalized).
-pub fn decision_json(d: &PolicyDecision) -> serde_json::Value {
-    serde_json::json!({
-        "verdict": d.decision.verdict,
-        "rules": d.decision.rules,
-        "reasons": d.decision.reasons,
-        "hint": d.decision.hint,
-        "approvers": d.approvers.as_ref().map(|a| serde_json::json!({"groups": a.groups, "count": a.count})),
-        "mask": d.mask,
-        "max_rows": d.max_rows,
-        "review_timeout_secs": d.review_timeout_secs,
-        "approval_mode": if d.approval_nowait { "nowait" } else { "wait" },
-        "policy_version": d.policy_version,
-    })
 }
 
 fn print_decision(d: &PolicyDecision, conn: &ConnectionInfo) {

@@ -11,9 +11,12 @@
 //! - [`cache`]: decisions cached for bundles that declare `cacheable`.
 //! - [`clock`]: `input.time` in the configured time zone.
 //! - [`hold`]: holding a `review` statement until a person decides.
+//! - [`dry_run`]: a decision without a statement (`vigil policy eval`,
+//!   `POST /api/policy/eval`).
 
 pub mod cache;
 pub mod clock;
+pub mod dry_run;
 pub mod hold;
 pub mod live;
 

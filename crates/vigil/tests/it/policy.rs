@@ -319,6 +319,8 @@ fn policy_cli_checks_tests_and_evaluates() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("evaluator compiled"), "{text}");
     let out = vigil(&["policy", "test", d]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
@@ -374,4 +376,118 @@ fn policy_cli_checks_tests_and_evaluates() {
     let out = vigil(&["policy", "check", d]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("zz_broken.rego"));
+}
+
+/// `POST /api/policy/eval` on a configured Vigil: the policy in force,
+/// the configured connection, the caller's identity unless an admin asks
+/// for another one; nothing reaches the database.
+#[test]
+fn the_http_dry_run_decides_with_the_policy_in_force() {
+    let stack = Stack::start_with(StackOptions {
+        configured: true,
+        environment: "production",
+        settings: vec![("log_statement", "all")],
+        proxy_extra: "[audit]\nenabled = false\n[store]\nurl = \"sqlite://$DIR/vigil.db\"\n"
+            .to_owned(),
+        ..StackOptions::default()
+    });
+    let addr = stack
+        .proxy
+        .as_ref()
+        .and_then(|p| p.http_addr())
+        .expect("a configured Vigil serves HTTP");
+    let url = format!("http://{addr}/api/policy/eval");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |token: Option<&str>, body: serde_json::Value| -> (u16, serde_json::Value) {
+        rt.block_on(async {
+            let mut req = http.post(&url).json(&body);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(serde_json::Value::Null))
+        })
+    };
+    let sql = "DELETE FROM orders WHERE id = 7";
+    let dev = stack.token_for(
+        DEV,
+        &["dev"],
+        PrincipalKind::Human,
+        Duration::from_secs(600),
+    );
+    let admin = stack.token_for(
+        "root@example.com",
+        &["admin"],
+        PrincipalKind::Human,
+        Duration::from_secs(600),
+    );
+
+    // As the caller: a production change needs a DBA's approval.
+    let (status, v) = post(
+        Some(&dev),
+        serde_json::json!({"connection": CONNECTION, "sql": sql}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["decision"]["verdict"], "review", "{v}");
+    assert_eq!(v["decision"]["rules"][0], "review.production_change");
+    assert_eq!(v["environment"], "production");
+    assert_eq!(v["statement"]["kind"], "write", "{v}");
+    assert_eq!(
+        v["decision"]["policy_version"].as_str().map(str::len),
+        Some(16)
+    );
+
+    // For another identity: only the policy groups may ask.
+    let agent = serde_json::json!({"connection": CONNECTION, "sql": "SELECT * FROM orders",
+        "as": BOT, "groups": [], "kind": "agent"});
+    let (status, v) = post(Some(&dev), agent.clone());
+    assert_eq!(status, 403, "{v}");
+    let (status, v) = post(Some(&admin), agent);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["decision"]["verdict"], "allow", "{v}");
+    let (status, v) = post(
+        Some(&admin),
+        serde_json::json!({"connection": CONNECTION,
+        "sql": "DROP TABLE orders", "as": BOT, "kind": "agent"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["decision"]["verdict"], "deny", "{v}");
+    assert_eq!(v["decision"]["rules"][0], "guardrail.drop", "{v}");
+
+    // Unparseable SQL is decided (denied), never an HTTP error.
+    let (status, v) = post(
+        Some(&dev),
+        serde_json::json!({"connection": CONNECTION, "sql": "DELETE FRM x"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["decision"]["verdict"], "deny", "{v}");
+
+    // Bad input is a 4xx with a message; no token is a 401.
+    let (status, v) = post(
+        Some(&dev),
+        serde_json::json!({"connection": "nope", "sql": sql}),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["message"].as_str().unwrap_or_default().contains("nope"),
+        "{v}"
+    );
+    let (status, _) = post(
+        Some(&dev),
+        serde_json::json!({"connection": CONNECTION, "sql": sql, "group": "dba"}),
+    );
+    assert_eq!(status, 400, "an unknown field is refused, not ignored");
+    let (status, _) = post(
+        None,
+        serde_json::json!({"connection": CONNECTION, "sql": sql}),
+    );
+    assert_eq!(status, 401);
+
+    // A dry run runs nothing.
+    assert!(!stack.cluster.log_contents().contains("orders"));
 }
