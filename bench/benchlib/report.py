@@ -18,6 +18,7 @@ GOALS = [
     ("1 client: added p99 ≤ 200 µs", "latency_p99", "vigil-full", "delta_max", 200),
     ("streaming COPY ≥ 0.7× direct", "stream_copy", "vigil-full", "ratio_min", 0.7),
     ("streaming SELECT ≥ 0.7× direct", "stream_select", "vigil-full", "ratio_min", 0.7),
+    ("first row ≤ direct + 1 ms", "first_row", "vigil-full", "delta_max", 1),
 ]
 
 
@@ -44,6 +45,9 @@ def build(raw, targets):
     return out
 
 
+# Decimals of the "Δ vs direct" column per unit (0 for the rest).
+DECIMALS = {"MB/s": 1, "ms": 2}
+
 HEADER = ["workload", "target", "median", "min", "max", "× direct", "Δ vs direct"]
 
 
@@ -52,6 +56,8 @@ def _fmt(v, unit):
         return "–"
     if unit == "MB/s":
         return f"{v:,.1f}"
+    if unit == "ms":
+        return f"{v:,.2f}"
     return f"{v:,.0f}"
 
 
@@ -69,7 +75,7 @@ def rows(summary, targets, masking_note):
                 out.append([f"{m.label} ({m.unit})", t, "failed", "", "", "", ""])
                 continue
             ratio = "1.00" if t == "direct" else (f"{s['ratio']:.2f}×" if s["ratio"] else "–")
-            delta = "" if t == "direct" or s["delta"] is None else f"{s['delta']:+,.{1 if m.unit == 'MB/s' else 0}f}"
+            delta = "" if t == "direct" or s["delta"] is None else f"{s['delta']:+,.{DECIMALS.get(m.unit, 0)}f}"
             out.append([f"{m.label} ({m.unit})", t, _fmt(s["median"], m.unit), _fmt(s["min"], m.unit),
                         _fmt(s["max"], m.unit), ratio, delta])
     return out
@@ -98,7 +104,9 @@ def goals(summary):
         elif kind == "ratio_min":
             out.append((what, f"{s['ratio']:.2f}×", "met" if s["ratio"] >= limit else "MISSED"))
         else:
-            out.append((what, f"{s['delta']:+.0f} µs", "met" if s["delta"] <= limit else "MISSED"))
+            unit = METRICS[key].unit
+            out.append((what, f"{s['delta']:+.{DECIMALS.get(unit, 0)}f} {unit}",
+                        "met" if s["delta"] <= limit else "MISSED"))
     return out
 
 

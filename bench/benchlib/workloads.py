@@ -33,7 +33,15 @@ METRICS = {
     "stream_copy": Metric("stream COPY t TO STDOUT", "MB/s", True),
     "stream_select": Metric("stream SELECT * FROM t", "MB/s", True),
     "stream_masked": Metric("stream SELECT * FROM t, masked", "MB/s", True),
+    "first_row": Metric("first row, psycopg stream(), median of 20", "ms", False),
 }
+
+# first_row: samples per round, and the rows each streamed statement
+# returns (BENCH_FIRST_ROW_ROWS overrides, e.g. 1 to see the per-statement
+# cost without a stream behind the first row).
+FIRST_ROW_SAMPLES = 20
+FIRST_ROW_ROWS = int(os.environ.get("BENCH_FIRST_ROW_ROWS", "20000"))
+FIRST_ROW_SQL = f"SELECT * FROM t LIMIT {FIRST_ROW_ROWS}"
 
 
 def pgbench(target, args, duration, extra_timeout=120):
@@ -118,6 +126,38 @@ def stream(target, cfg):
     }
 
 
+def first_row(target, cfg):
+    """Latency to the first row: psycopg 3 `cursor.stream()` (extended
+    protocol, single-row mode) on one warm connection; the time from the
+    call to the first row, median of FIRST_ROW_SAMPLES (after one warm-up).
+    Each statement is read to its end before the next starts."""
+    try:
+        import psycopg
+    except ImportError as e:
+        raise BenchError(f"first_row needs psycopg 3 (pip install 'psycopg[binary]'): {e}")
+    dsn = (f"host=127.0.0.1 port={target.port} user={target.user} password={target.password} "
+           f"dbname={target.database} sslmode=disable application_name=vigil-bench-{target.name} "
+           "connect_timeout=20")
+    samples = []
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            cur = conn.cursor()
+            for i in range(FIRST_ROW_SAMPLES + 1):
+                start = time.perf_counter()
+                rows = cur.stream(FIRST_ROW_SQL)
+                next(rows)
+                elapsed = time.perf_counter() - start
+                n = 1 + sum(1 for _ in rows)
+                if n != FIRST_ROW_ROWS:
+                    raise BenchError(f"first_row: {n} rows instead of {FIRST_ROW_ROWS}")
+                if i > 0:
+                    samples.append(elapsed * 1e3)
+    except psycopg.Error as e:
+        raise BenchError(f"psycopg: {e}") from e
+    samples.sort()
+    return {"first_row": percentile(samples, 50)}
+
+
 # (key, progress label, function, metrics it yields); run in this order,
 # each over every target before the next starts.
 WORKLOADS = [
@@ -128,6 +168,7 @@ WORKLOADS = [
     ("latency", "1-client latency", latency, ["latency_p50", "latency_p99"]),
     ("connect", "connection rate", connect, ["connect"]),
     ("stream", "streaming", stream, ["stream_copy", "stream_select"]),
+    ("first_row", "first-row latency", first_row, ["first_row"]),
 ]
 
 

@@ -22,6 +22,9 @@ pub struct MaskRules {
     pii: Option<Strategy>,
     secrets: Option<Strategy>,
     all: Option<Strategy>,
+    /// `for_class` of each detector kind's classification, resolved once
+    /// (every detected span asks).
+    kinds: [Strategy; Kind::ALL.len()],
     key: HashKey,
     encoding: ClientEncoding,
 }
@@ -37,15 +40,22 @@ pub fn default_strategy(class: &Classification) -> Strategy {
 impl MaskRules {
     /// Built-in defaults only.
     pub fn defaults(key: HashKey, encoding: ClientEncoding) -> MaskRules {
-        MaskRules {
+        let mut rules = MaskRules {
             classes: BTreeMap::new(),
             columns: BTreeMap::new(),
             pii: None,
             secrets: None,
             all: None,
+            kinds: [Strategy::Redact; Kind::ALL.len()],
             key,
             encoding,
-        }
+        };
+        rules.resolve_kinds();
+        rules
+    }
+
+    fn resolve_kinds(&mut self) {
+        self.kinds = Kind::ALL.map(|k| self.for_class(&k.classification()));
     }
 
     /// From the policy's `mask` object. An unknown strategy is an error:
@@ -70,6 +80,7 @@ impl MaskRules {
             })?;
             rules.set(k, strategy);
         }
+        rules.resolve_kinds();
         Ok(rules)
     }
 
@@ -123,7 +134,10 @@ impl MaskRules {
     }
 
     pub(crate) fn for_kind(&self, kind: Kind) -> Strategy {
-        self.for_class(&kind.classification())
+        match self.kinds.get(kind as usize) {
+            Some(s) => *s,
+            None => self.for_class(&kind.classification()),
+        }
     }
 
     pub fn key(&self) -> &HashKey {

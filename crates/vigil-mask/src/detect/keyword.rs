@@ -3,9 +3,10 @@
 //! characters, which alone could be anything).
 
 use super::numeric::keyword_before;
+use super::prefilter::Run;
 use super::{Kind, Span};
 use crate::MaskError;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 const KEYWORDS: &[(&str, Kind)] = &[
     ("password", Kind::Password),
@@ -39,22 +40,71 @@ impl Keywords {
     }
 
     /// Appends values assigned to a secret-sounding key.
+    ///
+    /// A keyword yields a value only when identifier bytes, then quotes or
+    /// spaces, then `:` or `=` follow it, so the automaton runs only over
+    /// the stretch before each `:`/`=` back to a byte that is neither.
+    /// Keywords are identifier bytes, so no match crosses that byte and
+    /// the matches found there are exactly those a scan of the whole value
+    /// finds (the others could not yield a value).
     pub(crate) fn find(&self, text: &[u8], out: &mut Vec<Span>) {
         let mut covered = 0;
-        for m in self.words.find_iter(text) {
+        // Bytes before `from` were looked at already: linear overall.
+        let mut from = 0;
+        for p in memchr::memchr2_iter(b':', b'=', text) {
+            let mut w = p;
+            while w > from && text.get(w - 1).is_some_and(|&b| quote_or_space(b)) {
+                w -= 1;
+            }
+            while w > from && text.get(w - 1).is_some_and(|&b| key_byte(b)) {
+                w -= 1;
+            }
+            if w < p {
+                self.find_in(text, w, p, &mut covered, out);
+            }
+            from = p + 1;
+        }
+    }
+
+    fn find_in(
+        &self,
+        text: &[u8],
+        from: usize,
+        to: usize,
+        covered: &mut usize,
+        out: &mut Vec<Span>,
+    ) {
+        if text.get(from..to).is_none() {
+            return;
+        }
+        for m in self.words.find_iter(Input::new(text).range(from..to)) {
             // A keyword inside a value already masked (`password=password=…`).
-            if m.start() < covered {
+            if m.start() < *covered {
                 continue;
             }
             let kind = KEYWORDS
                 .get(m.pattern().as_usize())
                 .map_or(Kind::ApiKey, |(_, k)| *k);
             if let Some((start, end)) = assigned_value(text, m.end()) {
-                covered = end;
+                *covered = end;
                 out.push(Span { start, end, kind });
             }
         }
     }
+
+    /// The whole-value scan [`Keywords::find`] must agree with.
+    pub(crate) fn find_everywhere(&self, text: &[u8], out: &mut Vec<Span>) {
+        let mut covered = 0;
+        self.find_in(text, 0, text.len(), &mut covered, out);
+    }
+}
+
+fn key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+fn quote_or_space(b: u8) -> bool {
+    matches!(b, b'"' | b'\'' | b' ')
 }
 
 /// After a key: the rest of the identifier, an optional quote, `:` or `=`,
@@ -63,10 +113,10 @@ fn assigned_value(text: &[u8], mut i: usize) -> Option<(usize, usize)> {
     let at = |i: usize| text.get(i).copied().unwrap_or(0);
     // The rest of the key, bounded so `passwordpassword…` stays linear.
     let key_end = i + 64;
-    while i < key_end && (at(i).is_ascii_alphanumeric() || at(i) == b'_' || at(i) == b'-') {
+    while i < key_end && key_byte(at(i)) {
         i += 1;
     }
-    while matches!(at(i), b'"' | b'\'' | b' ') {
+    while quote_or_space(at(i)) {
         i += 1;
     }
     if !matches!(at(i), b':' | b'=') {
@@ -98,9 +148,30 @@ fn b64_byte(b: u8) -> bool {
 /// lower and digits and contain `/` or `+`, which hex digests, words and
 /// ids never do (so a standalone key without `/` or `+`, about 28% of them,
 /// is only caught in context or by column classification).
-pub(crate) fn find_aws_secrets(text: &[u8], out: &mut Vec<Span>) {
-    let mut start = 0;
-    for run in text.split(|&b| !b64_byte(b)) {
+///
+/// `runs`: the value's token runs of `MIN_RUN`+ bytes (a base64 run is
+/// inside one), or `None` to scan everything.
+pub(crate) fn find_aws_secrets(text: &[u8], runs: Option<&[Run]>, out: &mut Vec<Span>) {
+    match runs {
+        None => aws_in(text, 0, text.len(), out),
+        Some(runs) => {
+            // A run of base64 bytes only is one base64 run: 40 or nothing.
+            let could = |r: &&Run| r.len() == 40 || (r.len() > 40 && !r.base64);
+            for r in runs.iter().filter(could) {
+                aws_in(text, r.start, r.end, out);
+            }
+        }
+    }
+}
+
+/// AWS secrets among the base64 runs of `text[from..to]`; `from` and
+/// `to` are base64 boundaries.
+fn aws_in(text: &[u8], from: usize, to: usize, out: &mut Vec<Span>) {
+    let Some(part) = text.get(from..to) else {
+        return;
+    };
+    let mut start = from;
+    for run in part.split(|&b| !b64_byte(b)) {
         let end = start + run.len();
         if run.len() == 40 && text.get(end) != Some(&b'=') && aws_like(text, start, run) {
             out.push(Span {
@@ -132,7 +203,7 @@ mod tests {
     fn found(s: &str) -> Vec<String> {
         let mut out = Vec::new();
         Keywords::new().unwrap().find(s.as_bytes(), &mut out);
-        find_aws_secrets(s.as_bytes(), &mut out);
+        find_aws_secrets(s.as_bytes(), None, &mut out);
         out.iter()
             .map(|sp| s[sp.start..sp.end].to_string())
             .collect()

@@ -38,6 +38,23 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub(crate) const ALL: [Kind; 13] = [
+        Kind::Email,
+        Kind::Phone,
+        Kind::Ssn,
+        Kind::Card,
+        Kind::Iban,
+        Kind::Ip,
+        Kind::Jwt,
+        Kind::AwsAccessKey,
+        Kind::AwsSecretKey,
+        Kind::PrivateKey,
+        Kind::ApiKey,
+        Kind::PasswordHash,
+        Kind::Password,
+    ];
+
     /// The classification the detection is reported and masked under.
     pub fn classification(self) -> Classification {
         match self {
@@ -102,35 +119,56 @@ impl Detectors {
 
     /// Like [`Detectors::find`], reusing `out` (cleared first).
     pub fn find_into(&self, text: &[u8], out: &mut Vec<Span>) {
+        self.find_with(text, false, out);
+    }
+
+    /// `everywhere`: no narrowing to token runs or to the text before a
+    /// `:`/`=` (the reference the narrowed scans are tested against).
+    fn find_with(&self, text: &[u8], everywhere: bool, out: &mut Vec<Span>) {
         out.clear();
         if shape::known_clean(text) {
             return;
         }
-        let t = prefilter::scan(text);
+        let scan = prefilter::scan_runs(text);
+        let t = scan.triggers;
         if !t.any() {
             return;
         }
         if t.has(Triggers::EMAIL) {
             email::find(text, out);
         }
-        let numbers = t.has(Triggers::NUMERIC);
+        let numbers = match everywhere {
+            false => t.has(Triggers::DIGIT_RUN),
+            true => t.has(Triggers::NUMERIC),
+        };
         if numbers || t.has(Triggers::DOTTED) {
             numeric::find(text, t.has(Triggers::DOTTED), numbers, out);
         }
-        if t.has(Triggers::NUMERIC | Triggers::UPPER) {
+        let iban = match everywhere {
+            false => t.has(Triggers::IBAN_SHAPE),
+            true => t.has(Triggers::NUMERIC | Triggers::UPPER),
+        };
+        if iban {
             iban::find(text, out);
         }
         if t.has(Triggers::IPV6) {
             ipv6::find(text, out);
         }
+        let (prefix_runs, runs) = match everywhere {
+            false => (scan.prefix_runs(), scan.runs.all()),
+            true => (None, None),
+        };
         if t.has(Triggers::SECRET) {
-            self.secrets.find(text, out);
+            self.secrets.find(text, prefix_runs, out);
         }
         if t.has(Triggers::B64_40) {
-            keyword::find_aws_secrets(text, out);
+            keyword::find_aws_secrets(text, runs, out);
         }
         if t.has(Triggers::ASSIGN) {
-            self.keywords.find(text, out);
+            match everywhere {
+                false => self.keywords.find(text, out),
+                true => self.keywords.find_everywhere(text, out),
+            }
         }
         merge(out);
     }
@@ -155,6 +193,119 @@ fn merge(spans: &mut Vec<Span>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Values built from the pieces the narrowed scans reason about
+    /// (prefixes, keywords, run boundaries, `$`, dashes, quotes, `:`/`=`,
+    /// hex and base64 bodies): the narrowed and the whole-value scans
+    /// must find the same spans.
+    #[test]
+    fn narrowed_scans_find_what_whole_scans_find() {
+        const PIECES: &[&str] = &[
+            "sk_live_",
+            "ghp_",
+            "xoxb-",
+            "AKIA",
+            "ASIA",
+            "eyJ",
+            "md5",
+            "SG.",
+            "AIza",
+            "npm_",
+            "sk-",
+            "hf_",
+            "dop_v1_",
+            "glpat-",
+            "-----BEGIN ",
+            "PRIVATE KEY-----",
+            "-----END ",
+            "$2b$12$",
+            "$argon2id$v=19$m=65536,t=3,p=4$",
+            "SCRAM-SHA-256$4096:",
+            "password",
+            "passwd",
+            "secret",
+            "api_key",
+            "token",
+            "access_key",
+            "aws",
+            "=",
+            ":",
+            "\"",
+            "'",
+            " ",
+            "  ",
+            ",",
+            ";",
+            ".",
+            "-",
+            "_",
+            "/",
+            "+",
+            "\n",
+            "0123456789abcdef",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            "abcdefghijklmnopqrstuvwxyz",
+            "wJalrXUtnFEMI/K7MDENG",
+            "/bPxRfiCYEXAMPLEKEY",
+            "4111111111111111",
+            "alice@example.com",
+            "0000",
+            "QQ",
+            "eyJhbGciOiJIUzI1NiJ9",
+            "eyJzdWIiOiIxIn0",
+            "xyz",
+            "Zz09",
+            "(415) 555-1234",
+            "123-45-6789",
+            "+44 20 7946 0958",
+            "1",
+            "42",
+            "(",
+            ")",
+            "ssn ",
+            "4111 1111 ",
+            "DE89370400440532013000",
+            "10.0.0.1",
+        ];
+        let det = Detectors::new().unwrap();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let (mut narrowed, mut whole) = (Vec::new(), Vec::new());
+        let (mut found, mut narrowed_values) = (0, 0);
+        for _ in 0..40_000 {
+            let n = 1 + next() % 24;
+            let mut v = String::new();
+            for _ in 0..n {
+                let piece = PIECES[(next() % PIECES.len() as u64) as usize];
+                // Repeat a piece now and then: long runs and long keys.
+                for _ in 0..(1 + (next() % 8 == 0) as u64 * (next() % 6)) {
+                    v.push_str(piece);
+                }
+            }
+            det.find_with(v.as_bytes(), false, &mut narrowed);
+            det.find_with(v.as_bytes(), true, &mut whole);
+            assert_eq!(narrowed, whole, "{v:?}");
+            found += whole.len();
+            narrowed_values += usize::from(v.len() >= 96);
+        }
+        // The generator must reach the detectors, not only clean text, and
+        // values long enough to be narrowed.
+        assert!(found > 10_000, "{found}");
+        assert!(narrowed_values > 10_000, "{narrowed_values}");
+    }
+
+    #[test]
+    fn all_kinds_are_listed_in_order() {
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{k:?}");
+        }
+        assert_eq!(Kind::ALL.len(), Kind::Password as usize + 1);
+    }
 
     #[test]
     fn merges_overlaps() {

@@ -2,9 +2,10 @@
 //! PEM private keys and password hashes. One Aho-Corasick pass finds the
 //! prefixes; each hit is then checked by its own rule.
 
+use super::prefilter::Run;
 use super::{Kind, Span};
 use crate::MaskError;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use base64::Engine;
 use regex::bytes::Regex;
 
@@ -164,14 +165,34 @@ impl Secrets {
         })
     }
 
-    /// Appends every confirmed credential in `text`.
+    /// Appends every confirmed credential in `text`. `runs`: the value's
+    /// token runs of `MIN_RUN`+ bytes when no prefix outside the token
+    /// alphabet (`$…`, `-----BEGIN `) can occur; `None` scans everything.
+    ///
+    /// Every other prefix and its confirmed body are token characters, so
+    /// a match lies inside one run, and a run boundary (a byte no prefix
+    /// holds) restarts the automaton: scanning the runs that can hold a
+    /// confirmed match (long enough, and with a byte only prefixes have)
+    /// finds exactly what scanning the whole value finds.
     ///
     /// Hostile values (a database column anyone can write) must not make
     /// this quadratic, so prefixes inside a span already found are skipped
     /// and failed searches are remembered (`Memo`).
-    pub(crate) fn find(&self, text: &[u8], out: &mut Vec<Span>) {
+    pub(crate) fn find(&self, text: &[u8], runs: Option<&[Run]>, out: &mut Vec<Span>) {
         let mut memo = Memo::default();
-        for m in self.prefixes.find_iter(text) {
+        let Some(runs) = runs else {
+            return self.find_in(text, Input::new(text), &mut memo, out);
+        };
+        for r in runs.iter().filter(|r| r.wordy) {
+            if text.get(r.start..r.end).is_some() {
+                let input = Input::new(text).range(r.start..r.end);
+                self.find_in(text, input, &mut memo, out);
+            }
+        }
+    }
+
+    fn find_in(&self, text: &[u8], input: Input<'_>, memo: &mut Memo, out: &mut Vec<Span>) {
+        for m in self.prefixes.find_iter(input) {
             let Some((_, rule)) = PREFIXES.get(m.pattern().as_usize()) else {
                 continue;
             };
@@ -180,7 +201,7 @@ impl Secrets {
             {
                 continue;
             }
-            if let Some(s) = self.confirm(text, m.start(), m.end(), *rule, &mut memo) {
+            if let Some(s) = self.confirm(text, m.start(), m.end(), *rule, memo) {
                 memo.covered = s.end;
                 out.push(s);
             }

@@ -136,7 +136,24 @@ fn classify(
 }
 
 /// Masks one DataRow body. `Unchanged`: forward the original frame.
+/// On an error nothing is left in `out`.
 pub fn mask_data_row(
+    plan: &RowPlan,
+    body: &[u8],
+    stats: &mut MaskStats,
+    out: &mut BytesMut,
+) -> Result<Outcome, MaskError> {
+    let mark = out.len();
+    let r = mask_row_into(plan, body, stats, out);
+    if r.is_err() {
+        out.truncate(mark);
+    }
+    r
+}
+
+/// One pass: nothing is written until a value changes; then the values
+/// before it are copied verbatim and the rest follow one by one.
+fn mask_row_into(
     plan: &RowPlan,
     body: &[u8],
     stats: &mut MaskStats,
@@ -144,7 +161,6 @@ pub fn mask_data_row(
 ) -> Result<Outcome, MaskError> {
     let mut vm = ValueMasker::new(&plan.rules)?;
     let mut tally = RowTally::default();
-    let mut changes: Vec<(usize, Masked)> = Vec::new();
     let mut c = Cursor::new(body, "DataRow");
     let n = c.count16()?;
     if n != plan.columns.len() {
@@ -153,42 +169,35 @@ pub fn mask_data_row(
             got: n,
         });
     }
-    for (i, col) in plan.columns.iter().enumerate() {
+    // Where the rewritten frame starts in `out`, once something changed.
+    let mut frame: Option<usize> = None;
+    for col in &plan.columns {
+        let value_at = c.position();
         let value = c.nullable_bytes()?;
-        match mask_value(col, value, &mut vm, &plan.rules, &mut tally)? {
-            Masked::Unchanged => {}
-            m => changes.push((i, m)),
+        let masked = mask_value(col, value, &mut vm, &plan.rules, &mut tally)?;
+        if frame.is_none() && masked != Masked::Unchanged {
+            let at = begin_frame(out, b'D');
+            // The count and every value so far, as they came.
+            out.extend_from_slice(body.get(..value_at).unwrap_or_default());
+            frame = Some(at);
+        }
+        if frame.is_some() {
+            match masked {
+                Masked::Text(t) => put_value(out, Some(&t))?,
+                Masked::Null => put_value(out, None)?,
+                Masked::Unchanged => put_value(out, value)?,
+            }
         }
     }
     c.finish()?;
     stats.commit(&mut tally);
-    if changes.is_empty() {
-        return Ok(Outcome::Unchanged);
-    }
-    write_row(body, changes, out)?;
-    Ok(Outcome::Rewritten)
-}
-
-fn write_row(
-    body: &[u8],
-    changes: Vec<(usize, Masked)>,
-    out: &mut BytesMut,
-) -> Result<(), MaskError> {
-    let at = begin_frame(out, b'D');
-    let mut c = Cursor::new(body, "DataRow");
-    let n = c.count16()?;
-    out.put_i16(i16::try_from(n).map_err(|_| MaskError::TooLarge)?);
-    let mut changes = changes.into_iter().peekable();
-    for i in 0..n {
-        let original = c.nullable_bytes()?;
-        let change = changes.next_if(|(j, _)| *j == i).map(|(_, m)| m);
-        match (change, original) {
-            (Some(Masked::Text(t)), _) => put_value(out, Some(&t))?,
-            (Some(Masked::Null), _) => put_value(out, None)?,
-            (_, v) => put_value(out, v)?,
+    match frame {
+        Some(at) => {
+            end_frame(out, at)?;
+            Ok(Outcome::Rewritten)
         }
+        None => Ok(Outcome::Unchanged),
     }
-    end_frame(out, at)
 }
 
 fn put_value(out: &mut BytesMut, v: Option<&[u8]>) -> Result<(), MaskError> {

@@ -13,6 +13,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use vigil_pgwire::backend;
 use vigil_pgwire::frame::frame_len;
 
+/// Server frames processed (masked) per write to the client: bounds how
+/// long the first rows of a large read wait for the rest.
+const WRITE_SLICE: usize = 32 * 1024;
+/// The read buffer while the server streams (one read, up to four slices).
+const STREAM_BUF: usize = 128 * 1024;
+/// The read buffer of a session that is not streaming.
+const IDLE_BUF: usize = 8 * 1024;
+
 /// Server → client.
 pub struct ServerPump<'a> {
     pub ctx: &'a SessionContext,
@@ -47,6 +55,12 @@ impl<'a> ServerPump<'a> {
 
     /// Relays until the server closes. Notices from `notices` are written
     /// between server messages, ahead of anything read after them.
+    ///
+    /// A read is processed and written in slices of `WRITE_SLICE` bytes of
+    /// server frames, so the first rows of a large read leave before the
+    /// rest is masked. While the server streams (a read filled the buffer),
+    /// the buffer grows to `STREAM_BUF` so each read and write moves more;
+    /// an idle session keeps its small one.
     pub async fn run(
         &mut self,
         server: &mut (impl AsyncRead + Unpin),
@@ -54,14 +68,29 @@ impl<'a> ServerPump<'a> {
         mut buf: BytesMut,
         mut notices: Option<NoticeReceiver>,
     ) -> Result<(), SessionError> {
+        let mut streaming = false;
         loop {
-            let ready = self.process(&mut buf)?;
-            if !ready.is_empty() {
-                client
-                    .write_all(&ready)
-                    .await
-                    .map_err(SessionError::from_client_io)?;
+            loop {
+                let (ready, more) = self.process_upto(&mut buf, WRITE_SLICE)?;
+                if !ready.is_empty() {
+                    client
+                        .write_all(&ready)
+                        .await
+                        .map_err(SessionError::from_client_io)?;
+                }
+                if !more {
+                    break;
+                }
             }
+            // The written slices are dropped: the buffer is ours again and
+            // reserving reuses it.
+            if streaming && buf.capacity() - buf.len() < STREAM_BUF / 4 {
+                buf.reserve(STREAM_BUF);
+            } else if !streaming && buf.is_empty() && buf.capacity() >= STREAM_BUF {
+                // The stream is over: an idle session gives the big buffer back.
+                buf = BytesMut::with_capacity(IDLE_BUF);
+            }
+            let spare = buf.capacity() - buf.len();
             tokio::select! {
                 biased;
                 notice = next_notice(&mut notices) => match notice {
@@ -70,7 +99,7 @@ impl<'a> ServerPump<'a> {
                 },
                 read = server.read_buf(&mut buf) => match read {
                     Ok(0) | Err(_) => return Err(SessionError::UpstreamGone),
-                    Ok(_) => {}
+                    Ok(n) => streaming = n >= spare,
                 },
             }
         }
@@ -80,11 +109,26 @@ impl<'a> ServerPump<'a> {
     /// Unchanged frames are passed as one slice; a frame that is dropped or
     /// replaced forces a copy of the batch.
     pub fn process(&mut self, buf: &mut BytesMut) -> Result<Bytes, SessionError> {
+        self.process_upto(buf, usize::MAX).map(|(out, _)| out)
+    }
+
+    /// Like [`Self::process`], but stops after the frame that reaches
+    /// `budget` bytes; `true` when it stopped there (more may be ready).
+    pub fn process_upto(
+        &mut self,
+        buf: &mut BytesMut,
+        budget: usize,
+    ) -> Result<(Bytes, bool), SessionError> {
         let now = self.filter.has_hook().then(Instant::now);
         self.filter.refill(self.requests);
         let mut at = 0;
+        let mut more = false;
         let mut rewritten: Option<BytesMut> = None;
         while let Some(rest) = buf.get(at..) {
+            if at >= budget {
+                more = true;
+                break;
+            }
             let Some(len) = frame_len(rest, self.max_message).map_err(upstream)? else {
                 break;
             };
@@ -117,10 +161,11 @@ impl<'a> ServerPump<'a> {
             at += len;
         }
         let consumed = buf.split_to(at).freeze();
-        Ok(match rewritten {
+        let out = match rewritten {
             Some(out) => out.freeze(),
             None => consumed,
-        })
+        };
+        Ok((out, more))
     }
 
     /// What the session itself follows: the client encoding (to decode

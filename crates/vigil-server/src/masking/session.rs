@@ -327,4 +327,6 @@ fn record_metrics(stats: &MaskStats) {
 }
 
 #[cfg(test)]
+mod metrics_tests;
+#[cfg(test)]
 mod tests;

@@ -9,9 +9,9 @@ use vigil_core::Decision;
 use vigil_mask::{CatalogEntry, Classification, HashKey};
 use vigil_policy::PolicyDecision;
 
-const CUSTOMERS: u32 = 16400;
+pub(super) const CUSTOMERS: u32 = 16400;
 
-fn shared(wholesale: bool) -> Arc<Shared> {
+pub(super) fn shared(wholesale: bool) -> Arc<Shared> {
     Arc::new(Shared {
         key: HashKey::new([9; 32]),
         default: BTreeMap::new(),
@@ -19,7 +19,7 @@ fn shared(wholesale: bool) -> Arc<Shared> {
     })
 }
 
-fn catalog() -> Arc<Catalog> {
+pub(super) fn catalog() -> Arc<Catalog> {
     Arc::new(Catalog::new(vec![
         CatalogEntry::new(
             "public",
@@ -42,7 +42,7 @@ fn masker(wholesale: bool) -> SessionMasker {
     SessionMasker::new(shared(wholesale), catalog(), "UTF8")
 }
 
-fn tag(sql: &str, mask: &[(&str, &str)]) -> StatementTag {
+pub(super) fn tag(sql: &str, mask: &[(&str, &str)]) -> StatementTag {
     // Built from a constructor and edited, so new fields keep defaults.
     let mut decision = PolicyDecision::error("unused", "test");
     decision.decision = Decision::allow();
@@ -57,7 +57,7 @@ fn tag(sql: &str, mask: &[(&str, &str)]) -> StatementTag {
 }
 
 /// (name, table oid, attnum, type oid, format)
-fn layout(id: u64, cols: &[(&str, u32, i16, u32, i16)]) -> RowLayout {
+pub(super) fn layout(id: u64, cols: &[(&str, u32, i16, u32, i16)]) -> RowLayout {
     let mut b = Vec::new();
     b.extend_from_slice(&(cols.len() as i16).to_be_bytes());
     for (name, oid, att, ty, fmt) in cols {
@@ -73,7 +73,7 @@ fn layout(id: u64, cols: &[(&str, u32, i16, u32, i16)]) -> RowLayout {
     RowLayout::parse(id, Bytes::from(b)).unwrap()
 }
 
-fn row(values: &[&str]) -> Vec<u8> {
+pub(super) fn row(values: &[&str]) -> Vec<u8> {
     let mut b = Vec::new();
     b.extend_from_slice(&(values.len() as i16).to_be_bytes());
     for v in values {
@@ -90,7 +90,7 @@ fn replaced(r: Result<Rewrite, Failure>) -> String {
     }
 }
 
-fn done(m: &mut SessionMasker, tag: Option<&StatementTag>) {
+pub(super) fn done(m: &mut SessionMasker, tag: Option<&StatementTag>) {
     let outcome = Outcome {
         answering: Answering::Query,
         completion: vigil_proxy::respond::Completion::Command("SELECT 1"),
