@@ -59,17 +59,32 @@ async fn decisions_cross_replicas() {
         async move { a.wait(&id).await }
     });
     let carol = principal("carol", None, &["dba"]);
+    let (mut a_events, mut b_events) = (a.subscribe(), b.subscribe());
     let (x, y) = tokio::join!(
         a.approve(&held.id, &bob, ""),
         b.approve(&held.id, &carol, "")
     );
-    let mut statuses = [x.unwrap().status, y.unwrap().status];
-    statuses.sort_by_key(|s| s.as_str());
-    assert_eq!(
-        statuses,
-        [ApprovalStatus::Approved, ApprovalStatus::Pending]
+    // Each call returns the request as it is after its review; when the
+    // other review commits in between, both already show it approved.
+    let statuses = [x.unwrap().status, y.unwrap().status];
+    assert!(statuses.contains(&ApprovalStatus::Approved), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| matches!(s, ApprovalStatus::Approved | ApprovalStatus::Pending)),
+        "{statuses:?}"
     );
     assert_eq!(wait.await.unwrap().unwrap(), Resolution::Approved);
+    // Exactly one review decided it: one local Decided event across both.
+    let id = held.id.clone();
+    let decided_here = |rx: &mut tokio::sync::broadcast::Receiver<_>| {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .filter(|e: &vigil_approvals::ApprovalEvent| {
+                e.kind == EventKind::Decided && !e.remote && e.request.id == id
+            })
+            .count()
+    };
+    assert_eq!(decided_here(&mut a_events) + decided_here(&mut b_events), 1);
 }
 
 #[tokio::test]

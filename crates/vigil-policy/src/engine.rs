@@ -180,8 +180,14 @@ impl PolicyEngine {
         let reference = this.interpret(&sample).map_err(PolicyError::Validate)?;
         this.output(reference.clone())
             .map_err(PolicyError::Validate)?;
-        // The compiled decision must mean what the interpreter's does.
-        this.compiled = compiled.filter(|c| c.eval(&sample).ok() == Some(reference));
+        // The compiled decision must mean what the interpreter's does, on
+        // the sample and on variants reaching other branches.
+        this.compiled = compiled.filter(|c| {
+            c.eval(&sample).ok() == Some(reference)
+                && crate::sample::validation_inputs()
+                    .iter()
+                    .all(|i| encode(i).is_ok_and(|v| c.eval(&v).ok() == this.interpret(&v).ok()))
+        });
         Ok(this)
     }
 
@@ -320,6 +326,18 @@ mod tests {
             verdicts.insert(engine.output(fast).unwrap().decision.verdict);
         }
         // The corpus reaches every verdict.
+        assert_eq!(verdicts.len(), 3, "{verdicts:?}");
+    }
+
+    /// The load-time comparison of the two evaluators covers more than the
+    /// sample's branch.
+    #[test]
+    fn the_validation_inputs_reach_every_verdict_of_the_default_bundle() {
+        let engine = PolicyEngine::default_bundle().unwrap();
+        let verdicts: std::collections::BTreeSet<_> = crate::sample::validation_inputs()
+            .iter()
+            .map(|i| engine.decide(i).decision.verdict)
+            .collect();
         assert_eq!(verdicts.len(), 3, "{verdicts:?}");
     }
 
