@@ -39,6 +39,8 @@ def build(raw, targets):
     """raw[metric][target] = [value per round] → summary[metric][target]."""
     out = {}
     for key in METRICS:
+        if key not in raw and key != "stream_masked":
+            continue  # not run (--workloads): absent, where a failed run is None
         per_target = raw.get(key, {})
         direct = per_target.get("direct", [])
         out[key] = {t: summarize(per_target.get(t, []), direct) for t in targets}
@@ -65,6 +67,8 @@ def rows(summary, targets, masking_note):
     """Table rows as lists of strings, shared by text and Markdown."""
     out = []
     for key, m in METRICS.items():
+        if key not in summary or (key == "stream_masked" and "stream_select" not in summary):
+            continue  # a workload left out with --workloads: no rows, not "failed"
         for t in targets:
             if key == "stream_masked":
                 if t == targets[0]:

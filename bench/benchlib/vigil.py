@@ -57,8 +57,9 @@ class Vigil:
             f.write(self.cluster.password + "\n")
         os.chmod(pw, 0o600)
         policy = f"guardrails = {'true' if self.guardrails else 'false'}\n" if with_guardrails_key else ""
-        # Pass-through is a pure relay: no masking phase either.
-        masking = "" if self.guardrails else "[masking]\nenabled = false\n"
+        # Pass-through is a pure relay: no masking phase and no audit trail
+        # either (nothing is checked, so nothing could be recorded).
+        masking = "" if self.guardrails else "[masking]\nenabled = false\n[audit]\nenabled = false\n"
         with open(self.config, "w") as f:
             workers = os.environ.get("VIGIL_BENCH_WORKERS")
             workers = f"worker_threads = {int(workers)}\n" if workers else ""

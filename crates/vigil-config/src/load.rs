@@ -105,6 +105,15 @@ impl Config {
                 "must be at least 8192",
             ));
         }
+        if !self.policy.guardrails && self.audit.enabled {
+            // Nothing would be classified, decided or recorded: an audit
+            // trail that silently misses every statement is worse than none.
+            return Err(ConfigError::invalid(
+                "policy.guardrails",
+                "guardrails = false checks no statement, so the audit trail could record none; \
+                 set [audit] enabled = false as well (a pure relay, for benchmarks only)",
+            ));
+        }
         self.validate_identity()?;
         self.validate_masking()?;
         for (i, w) in self.approvals.webhooks.iter().enumerate() {
@@ -305,6 +314,16 @@ labels = { team = "payments" }
             .unwrap_err()
             .to_string();
         assert!(err.contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn an_unchecked_relay_cannot_claim_an_audit_trail() {
+        let relay = format!("{GOOD}\n[policy]\nguardrails = false\n");
+        let err = parse_str(&relay).unwrap_err().to_string();
+        assert!(err.contains("policy.guardrails"), "{err}");
+        assert!(err.contains("[audit] enabled = false"), "{err}");
+        let c = parse_str(&format!("{relay}[audit]\nenabled = false\n")).unwrap();
+        assert!(!c.policy.guardrails && !c.audit.enabled);
     }
 
     #[test]

@@ -269,7 +269,7 @@ fn bench_data_rows(c: &mut Criterion) {
 
 fn bench_copy(c: &mut Criterion) {
     let mut g = c.benchmark_group("copy_text");
-    for kind in ["no_pii", "some_pii", "all_pii"] {
+    for kind in ["no_pii", "some_pii", "all_pii", "stream_table"] {
         let lines: Vec<Vec<u8>> = dataset(kind)
             .iter()
             .map(|r| format!("{}\n", r.join("\t")).into_bytes())

@@ -32,6 +32,6 @@ pub use input::{
     ClientInput, ConnectionInput, PolicyInput, PrincipalInput, SessionInput, StatementFacts,
     StatementInput, TimeInput,
 };
-pub use output::{Approvers, PolicyDecision, POLICY_ERROR_RULE};
+pub use output::{Approvers, PolicyDecision, GUARDRAILS_VERSION, POLICY_ERROR_RULE};
 pub use sample::sample_input;
 pub use testing::TestResult;

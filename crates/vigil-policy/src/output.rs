@@ -29,9 +29,13 @@ pub struct PolicyDecision {
     /// `nowait`: a held statement is refused at once and an approval lets
     /// one identical retry run (for clients that cannot wait). Default wait.
     pub approval_nowait: bool,
-    /// The bundle's content hash, for the audit trail.
+    /// The bundle's content hash, for the audit trail
+    /// ([`GUARDRAILS_VERSION`] when the built-in guardrails decided alone).
     pub policy_version: String,
 }
+
+/// `policy_version` of a decision by the built-in guardrails alone.
+pub const GUARDRAILS_VERSION: &str = "guardrails";
 
 const KEYS: &[&str] = &[
     "verdict",
@@ -59,8 +63,14 @@ impl PolicyDecision {
             max_rows: None,
             review_timeout_secs: None,
             approval_nowait: false,
-            policy_version: "guardrails".to_owned(),
+            policy_version: GUARDRAILS_VERSION.to_owned(),
         }
+    }
+
+    /// The deciding bundle's version: `None` when the built-in guardrails
+    /// decided alone (what the audit trail records).
+    pub fn bundle_version(&self) -> Option<&str> {
+        (self.policy_version != GUARDRAILS_VERSION).then_some(self.policy_version.as_str())
     }
 
     /// A denial by `policy.error` explaining what failed.

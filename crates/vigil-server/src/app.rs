@@ -136,8 +136,17 @@ pub async fn hook(
     services: &Services,
 ) -> Result<Arc<dyn StatementHook>, ServerError> {
     let p = &cfg.policy;
-    if !p.guardrails || p.engine == PolicyEngineKind::Guardrails {
+    if !p.guardrails {
+        // The config refuses this with the audit trail on (nothing would
+        // be recorded): see vigil-config's validate.
         return crate::hook_for(cfg);
+    }
+    if p.engine == PolicyEngineKind::Guardrails {
+        let mut hook = crate::GuardrailHook::new(p.classifier_cache);
+        if let Some(log) = &services.audit {
+            hook = hook.with_auditor(auditor(cfg, log));
+        }
+        return Ok(Arc::new(hook));
     }
     let mut hook = policy_hook(p)?;
     let clock = crate::PolicyClock::new(&p.time_zone).map_err(ServerError::Policy)?;
@@ -150,23 +159,28 @@ pub async fn hook(
     let _ = services.policy.set(Arc::new(dry_run));
     if let Some(log) = &services.audit {
         record_policy_versions(hook.live(), log).await?;
-        let per_conn: HashMap<String, ConnectionAudit> = cfg
-            .connections
-            .iter()
-            .map(|c| {
-                let a = ConnectionAudit {
-                    redact_literals: c.audit_redact_literals,
-                    fail_open: c.audit_fail_open,
-                };
-                (c.name.clone(), a)
-            })
-            .collect();
-        hook = hook.with_auditor(Auditor::new(log.clone(), per_conn));
+        hook = hook.with_auditor(auditor(cfg, log));
     }
     if let Some(a) = &services.approvals {
         hook = hook.with_approvals(crate::policy::hold::Approvals::new(a.clone()));
     }
     Ok(Arc::new(hook))
+}
+
+/// The statement hooks' audit side: `log` with each connection's settings.
+fn auditor(cfg: &Config, log: &AuditLog) -> Auditor {
+    let per_conn: HashMap<String, ConnectionAudit> = cfg
+        .connections
+        .iter()
+        .map(|c| {
+            let a = ConnectionAudit {
+                redact_literals: c.audit_redact_literals,
+                fail_open: c.audit_fail_open,
+            };
+            (c.name.clone(), a)
+        })
+        .collect();
+    Auditor::new(log.clone(), per_conn)
 }
 
 /// The response phases for `cfg`: masking rewrites, the audit outcome

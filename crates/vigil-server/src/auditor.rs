@@ -96,7 +96,7 @@ impl Auditor {
                 Protocol::Simple
             },
             param_count: u32::try_from(facts.param_count).unwrap_or(u32::MAX),
-            decision: AuditDecision::new(&d.decision, Some(d.policy_version.clone())),
+            decision: AuditDecision::new(&d.decision, d.bundle_version().map(str::to_owned)),
             approval_id: facts.approval_id,
         })
     }

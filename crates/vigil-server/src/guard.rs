@@ -1,24 +1,36 @@
-//! The statement hook Vigil runs by default: classify with PostgreSQL's
-//! grammar (cached by exact text), decide with the built-in guardrails,
-//! deny with a message naming the guardrail and the way forward.
+//! The statement hook of `[policy] engine = "guardrails"`: classify with
+//! PostgreSQL's grammar (cached by exact text), decide with the built-in
+//! guardrails, deny with a message naming the guardrail and the way
+//! forward. With the audit trail on, it records intents as the Rego
+//! engine's hook does: an allowed statement runs only once its intent is
+//! durable, and a refused one is recorded too.
 
+use crate::auditor::{Auditor, IntentFacts};
 use crate::tag::Decided;
 use std::sync::Arc;
 use vigil_core::{ClassifiedMessage, ConnectionInfo, Decision, Verdict};
 use vigil_policy::PolicyDecision;
-use vigil_proxy::{Denial, HookVerdict, SessionContext, StatementHook, StatementRequest};
+use vigil_proxy::{Denial, HookVerdict, Protocol, SessionContext, StatementHook, StatementRequest};
 use vigil_sql::Classifier;
 
 /// Classify → decide, on every Query and Parse.
 pub struct GuardrailHook {
     classifier: Classifier,
+    auditor: Option<Auditor>,
 }
 
 impl GuardrailHook {
     pub fn new(cache_entries: usize) -> Self {
         GuardrailHook {
             classifier: Classifier::new(cache_entries),
+            auditor: None,
         }
+    }
+
+    /// Records every statement in the audit trail (write-ahead).
+    pub fn with_auditor(mut self, auditor: Auditor) -> Self {
+        self.auditor = Some(auditor);
+        self
     }
 
     /// The facts and the decision for `sql` on `conn` (also `vigil explain`).
@@ -46,13 +58,26 @@ pub fn denial(decision: &Decision) -> Denial {
 impl StatementHook for GuardrailHook {
     fn on_statement(&self, ctx: &SessionContext, req: &StatementRequest<'_>) -> HookVerdict {
         let (msg, decision) = self.explain(req.sql, &ctx.connection);
+        let facts = IntentFacts {
+            sql: req.sql,
+            extended: matches!(req.protocol, Protocol::Extended { .. }),
+            param_count: req.param_types.len(),
+            approval_id: None,
+        };
         match decision.verdict {
             // Tagged like the policy hook's, so the response phases (masking:
-            // COPY formats, classified reads) see the statement here too.
-            Verdict::Allow => HookVerdict::AllowWith(Arc::new(Decided::new(
-                msg,
-                Arc::new(PolicyDecision::from_guardrails(decision)),
-            ))),
+            // COPY formats, classified reads; audit outcomes) see the
+            // statement here too.
+            Verdict::Allow => {
+                let d = Arc::new(PolicyDecision::from_guardrails(decision));
+                match &self.auditor {
+                    Some(auditor) => {
+                        let event = auditor.intent(ctx, &msg, &d, facts);
+                        auditor.allow_after_intent(ctx, event, Decided::new(msg, d))
+                    }
+                    None => HookVerdict::AllowWith(Arc::new(Decided::new(msg, d))),
+                }
+            }
             // Review needs the approvals service; until then it fails closed.
             Verdict::Review | Verdict::Deny => {
                 tracing::info!(
@@ -69,6 +94,10 @@ impl StatementHook for GuardrailHook {
                 // agents act on (42601), while the message names the guardrail.
                 if msg.has_parse_error() {
                     d = d.with_code("42601");
+                }
+                if let Some(auditor) = &self.auditor {
+                    let decided = PolicyDecision::from_guardrails(decision);
+                    auditor.record_refusal(auditor.intent(ctx, &msg, &decided, facts));
                 }
                 HookVerdict::Deny(d)
             }

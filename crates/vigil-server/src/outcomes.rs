@@ -9,8 +9,8 @@
 //! layouts. The outcome is queued without waiting for its commit (the
 //! intent is already durable; the server pump must not stall on the store)
 //! and the writer keeps queue order, so outcomes follow their intents.
-//! A statement without an intent (no policy hook, or the audit trail off)
-//! records nothing here.
+//! A statement without an intent (the audit trail off, or `guardrails =
+//! false`) records nothing here.
 
 use crate::app::Services;
 use crate::session_audit::queue;
@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use vigil_audit::StatementOutcome;
 use vigil_audit::{rows_from_command_tag, Event, MaskedCount, OutcomeStatus, RecordRef};
-use vigil_config::{Config, PolicyEngineKind};
+use vigil_config::Config;
 use vigil_proxy::respond::{Answering, Completion, Outcome, ResponseHook, ResponseHookFactory};
 use vigil_proxy::{SessionContext, StatementTag};
 use vigil_store::audit::AuditLog;
@@ -37,14 +37,15 @@ impl Outcomes {
 }
 
 /// The outcome phase for `cfg`, or `None` when no statement can have an
-/// intent to link to: the audit trail is off, or the hook that writes
-/// intents (the Rego policy hook) is not the one running.
+/// intent to link to: the audit trail is off, or no hook checks (and so
+/// records) statements.
 pub fn factory(
     cfg: &Config,
     services: &Services,
 ) -> Result<Option<Arc<dyn ResponseHookFactory>>, ServerError> {
-    let p = &cfg.policy;
-    let intents = p.guardrails && p.engine == PolicyEngineKind::Rego;
+    // Both engines write intents; with `guardrails = false` nothing is
+    // checked and the config refuses the audit trail.
+    let intents = cfg.policy.guardrails;
     Ok(match &services.audit {
         Some(log) if intents => Some(Arc::new(Outcomes::new(log.clone()))),
         _ => None,

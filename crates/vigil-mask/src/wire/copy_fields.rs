@@ -39,17 +39,19 @@ fn split_text(line: &[u8], delimiter: u8) -> Vec<Field<'_>> {
     let mut fields = Vec::new();
     let mut start = 0;
     let mut i = 0;
-    while let Some(&b) = line.get(i) {
-        if b == b'\\' {
+    while let Some(found) = line
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'\\', delimiter, rest))
+    {
+        let at = i + found;
+        if line.get(at) == Some(&b'\\') {
             // An escaped byte (possibly the delimiter) belongs to the field.
-            i += 2;
+            i = at + 2;
             continue;
         }
-        if b == delimiter {
-            fields.push(text_field(line.get(start..i).unwrap_or_default()));
-            start = i + 1;
-        }
-        i += 1;
+        fields.push(text_field(line.get(start..at).unwrap_or_default()));
+        start = at + 1;
+        i = at + 1;
     }
     fields.push(text_field(line.get(start..).unwrap_or_default()));
     fields

@@ -368,7 +368,7 @@ fn new_request(
         statement: serde_json::to_value(msg).unwrap_or(serde_json::Value::Null),
         reasons: d.decision.reasons.clone(),
         rules: d.decision.rules.clone(),
-        policy_version: Some(d.policy_version.clone()),
+        policy_version: d.bundle_version().map(str::to_owned),
         approvers,
         client_application: ctx.application_name.clone(),
         client_address: Some(ctx.client_addr.ip().to_string()),

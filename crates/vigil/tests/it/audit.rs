@@ -88,6 +88,65 @@ fn every_statement_the_server_ran_has_an_intent() {
     assert!(intents(&stack).iter().any(|(_, v)| v == "Deny"));
 }
 
+/// `[policy] engine = "guardrails"` (no Rego) records as the Rego engine
+/// does: every statement the server ran has an intent committed before it
+/// ran, each is followed by its outcome, and a refused one is recorded as
+/// denied by the guardrail that refused it.
+#[test]
+fn the_guardrails_engine_records_every_statement_too() {
+    let stack = Stack::start_with(StackOptions {
+        hook: Arc::new(vigil_proxy::AllowAll),
+        configured: true,
+        settings: vec![("log_statement", "all")],
+        proxy_extra: "[policy]\nengine = \"guardrails\"\n".into(),
+        ..StackOptions::default()
+    });
+    let mut s = stack.session();
+    let ran = [
+        "CREATE TABLE g (id int PRIMARY KEY, note text)",
+        "INSERT INTO g VALUES (1, 'one'), (2, 'two')",
+        "SELECT count(*) FROM g",
+    ];
+    for q in ran {
+        assert!(errors(&s.query(q)).is_empty(), "{q}");
+    }
+    let refused = "SELEC nonsense FROM g";
+    let f = s.query(refused);
+    assert_eq!(errors(&f)[0].code(), Some("42601"));
+    assert_eq!(status(&f), 'I');
+    terminate(s);
+    let all = records_when(&stack, |all| {
+        count(all, "session.end") >= 1
+            && all
+                .iter()
+                .any(|(_, e)| matches!(e, Event::StatementIntent(i) if i.sql == refused))
+    });
+    let log = stack.cluster.log_contents();
+    for q in ran {
+        assert!(log.contains(q), "server log lacks {q}");
+        let (r, i) = intent_for(&all, q);
+        assert_eq!(i.decision.verdict, vigil_core::Verdict::Allow, "{q}");
+        assert_eq!(i.decision.policy_version, None, "no bundle decided");
+        let o = outcomes_of(&all, r);
+        assert_eq!(o.len(), 1, "{q}: {o:?}");
+        assert_eq!(o[0].status, OutcomeStatus::Ok, "{q}");
+    }
+    let (_, i) = intent_for(&all, "INSERT INTO g VALUES (1, 'one'), (2, 'two')");
+    assert_eq!(i.tables.len(), 1, "classified: {:?}", i.tables);
+    assert!(!log.contains("SELEC nonsense"));
+    let (r, i) = intent_for(&all, refused);
+    assert_eq!(i.decision.verdict, vigil_core::Verdict::Deny);
+    assert_eq!(
+        i.decision.rules,
+        vec!["guardrail.opaque_code".to_owned()],
+        "the guardrail is named"
+    );
+    assert!(
+        outcomes_of(&all, r).is_empty(),
+        "a refused statement has no outcome"
+    );
+}
+
 #[test]
 fn literals_are_redacted_when_the_connection_asks() {
     let stack = audited("audit_redact_literals = true\n");
