@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! accept ─► handshake ─► token → Principal ─► connect upstream ─► on_session_start
+//!                 │                                  └─ unreachable or refused ─► on_session_start + on_session_end (the reason)
 //!                 └─ refused (bad token, wrong user, unknown connection, TLS) ─► on_auth_failure
 //! relay … ─► session over (Terminate, disconnect, error, shutdown) ─► on_session_end
 //! ```
@@ -27,7 +28,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// Told when sessions start and end and when a login is refused.
 pub trait SessionObserver: Send + Sync + 'static {
     /// Runs once the client is authenticated and connected upstream, right
-    /// after it was sent ReadyForQuery and before its first statement.
+    /// after it was sent ReadyForQuery and before its first statement; or,
+    /// when the backend cannot be reached (or refuses Vigil), right before
+    /// [`Self::on_session_end`] with the reason.
     fn on_session_start(&self, _ctx: &SessionContext) {}
 
     /// Runs once when a started session is over, however it ended.

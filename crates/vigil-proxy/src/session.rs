@@ -92,16 +92,6 @@ async fn run(
             }
         };
     let authenticated = Instant::now();
-    let upstream = target
-        .connect(&params.passthrough, s.connect_timeout, s.max_message)
-        .await?;
-    let guard = proxy.cancels.register(BackendKey {
-        host: target.host.clone(),
-        port: target.port,
-        pid: upstream.pid,
-        secret: upstream.secret,
-    });
-    let greeting_bytes = greet(stream, &upstream, guard.pid, guard.secret).await?;
     let ctx = SessionContext::new(
         id,
         principal,
@@ -111,6 +101,23 @@ async fn run(
         stream.is_tls(),
     )
     .with_options(params.vigil.clone());
+    let upstream = match target
+        .connect(&params.passthrough, s.connect_timeout, s.max_message)
+        .await
+    {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            unreached(proxy, &ctx, authenticated, &e);
+            return Err(e);
+        }
+    };
+    let guard = proxy.cancels.register(BackendKey {
+        host: target.host.clone(),
+        port: target.port,
+        pid: upstream.pid,
+        secret: upstream.secret,
+    });
+    let greeting_bytes = greet(stream, &upstream, guard.pid, guard.secret).await?;
     for f in upstream
         .greeting
         .iter()
@@ -216,6 +223,26 @@ async fn login(
         .cloned()
         .ok_or_else(|| SessionError::UnknownConnection(params.connection.clone()))?;
     Ok((principal, target))
+}
+
+/// Tells the observer about a verified login whose backend could not be
+/// reached or refused Vigil: the session starts and ends at once, with the
+/// reason, so the attempt is on the record under the verified identity.
+fn unreached(proxy: &ProxyInner, ctx: &SessionContext, since: Instant, e: &SessionError) {
+    let Some(o) = proxy.observer.get() else {
+        return;
+    };
+    o.on_session_start(ctx);
+    o.on_session_end(
+        ctx,
+        &SessionSummary {
+            duration: since.elapsed(),
+            statements: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            reason: e.to_string(),
+        },
+    );
 }
 
 /// Tells the observer about a refused login. A client that closed or

@@ -397,6 +397,50 @@ fn outcomes_link_to_their_intents() {
     }
 }
 
+/// A verified login whose backend is down is on the record under that
+/// identity: its session starts and ends at once, with the reason.
+#[test]
+fn a_login_whose_backend_is_down_is_recorded() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let stack = audited(&format!(
+        "\n[[connections]]\nname = \"down\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+         database = \"app\"\nuser = \"app_owner\"\npassword_file = \"app.password\"\n\
+         environment = \"dev\"\n"
+    ));
+    let params = [
+        ("user", crate::common::USER),
+        ("database", "down"),
+        ("application_name", "audit-down"),
+    ];
+    let Login::Refused(e) = Raw::login(stack.proxy_port(), &params, &stack.token()) else {
+        panic!("logged in through a backend that is down");
+    };
+    assert_eq!(e.code(), Some("08006"));
+    let all = records_when(&stack, |all| count(all, "session.end") >= 1);
+    let start = all
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::SessionStart(s) if s.connection == "down" => Some(s),
+            _ => None,
+        })
+        .expect("session.start recorded");
+    assert_eq!(start.principal.sub, crate::common::USER);
+    assert_eq!(start.application_name.as_deref(), Some("audit-down"));
+    let end = all
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::SessionEnd(e) if e.session_id == start.session_id => Some(e),
+            _ => None,
+        })
+        .expect("session.end recorded");
+    assert_eq!((end.statements, end.bytes_in), (0, 0));
+    let reason = end.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("cannot reach the backend"), "{reason}");
+    assert_eq!(count(&all, "auth.failure"), 0, "the login itself was good");
+}
+
 #[test]
 fn sessions_and_refused_logins_are_recorded() {
     let stack = audited("");
