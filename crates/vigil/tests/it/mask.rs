@@ -248,6 +248,39 @@ fn every_query_shape_is_masked_on_the_wire() {
     assert!(direct.contains("Maria Lopez") && direct.contains("4539 1488 0343 6467"));
 }
 
+/// Under `[policy] engine = "guardrails"` (no Rego) COPY is masked as under
+/// the Rego engine: that hook classifies the COPY statement too, so its
+/// format is known (docs/masking.md, "COPY").
+#[test]
+fn copy_is_masked_under_the_guardrails_engine_too() {
+    let stack = masked(
+        "wholesale_computed = true\n[policy]\nengine = \"guardrails\"",
+        None,
+    );
+    let mut s = stack.session();
+    let copies: Vec<_> = SHAPES.iter().filter(|(q, _)| q.contains("COPY")).collect();
+    assert!(copies.len() >= 8, "text, CSV, binary and query COPYs");
+    for (sql, _) in copies {
+        let frames = s.query(sql);
+        let got = bytes_of(&frames);
+        assert_no_leak(&got, sql);
+        assert_eq!(masking_failures(&frames), Vec::<String>::new(), "{sql}");
+        assert!(errors(&frames).is_empty(), "{sql}: {:?}", errors(&frames));
+        assert!(contains(&got, "****"), "{sql}: no mask");
+    }
+    // The built-in guardrails decided them (their intents name no bundle).
+    let records = crate::audit::records_in(&stack.dir.path().join("vigil.db"));
+    let intents: Vec<_> = records
+        .iter()
+        .filter_map(|(_, e)| match e {
+            vigil_audit::Event::StatementIntent(i) if i.sql.contains("COPY") => Some(i),
+            _ => None,
+        })
+        .collect();
+    assert!(intents.len() >= 8, "{}", intents.len());
+    assert!(intents.iter().all(|i| i.decision.policy_version.is_none()));
+}
+
 #[test]
 fn cursors_errors_and_notifications_are_masked() {
     let stack = masked("wholesale_computed = true", None);
