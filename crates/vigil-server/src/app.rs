@@ -73,6 +73,9 @@ impl Services {
         if audit.is_some() {
             web = web.with_audit(store.clone());
         }
+        if let Some(handle) = prometheus() {
+            web = web.with_metrics(Arc::new(move || handle.render()));
+        }
         let router = vigil_web::router(web);
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
@@ -100,6 +103,26 @@ impl Services {
             s.close().await;
         }
     }
+}
+
+/// The process's Prometheus recorder for `GET /metrics`, installed on first
+/// use and shared by every Vigil in the process (the tests run several).
+/// `None` when something else installed a global recorder first. Vigil
+/// records counters only, so the recorder needs no upkeep task.
+fn prometheus() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics are not exported");
+                    None
+                }
+            }
+        })
+        .clone()
 }
 
 async fn start_audit(

@@ -13,6 +13,8 @@
 //! - `audit_api`, `audit_ui`, `audit_views`: `GET /api/audit` and the audit
 //!   pages (sessions, one session's statements); auditors and admins only.
 //! - `policy_api`: `POST /api/policy/eval`, a dry run of the policy in force.
+//! - `GET /metrics`: Vigil's counters in the Prometheus text format (what
+//!   [`WebState::with_metrics`] renders; 404 without it).
 
 mod api;
 mod assets;
@@ -50,7 +52,12 @@ pub struct WebState {
     /// server has built its policy (after the web server starts); empty
     /// (404) when this Vigil runs only the built-in guardrails.
     pub policy: PolicySlot,
+    /// Renders the metrics for `GET /metrics` (404 without it).
+    pub metrics: Option<MetricsRender>,
 }
+
+/// Renders Vigil's metrics in the Prometheus text exposition format.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Where the server puts its [`policy_api::PolicyDryRun`] once built.
 pub type PolicySlot = Arc<OnceLock<Arc<dyn policy_api::PolicyDryRun>>>;
@@ -62,7 +69,14 @@ impl WebState {
             verifier,
             audit: None,
             policy: PolicySlot::default(),
+            metrics: None,
         }
+    }
+
+    /// Serves `GET /metrics` with what `render` returns.
+    pub fn with_metrics(mut self, render: MetricsRender) -> Self {
+        self.metrics = Some(render);
+        self
     }
 
     /// Serves the audit trail kept in `store` (read-only).
@@ -84,10 +98,11 @@ impl WebState {
     }
 }
 
-/// The API, the SSE stream, the UI and its assets, and `/healthz`.
+/// The API, the SSE stream, the UI and its assets, `/healthz` and `/metrics`.
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/api/requests", get(api::list))
         .route("/api/requests/stream", get(sse::stream))
         .route("/api/requests/{id}", get(api::get_one))
@@ -109,4 +124,23 @@ pub fn router(state: WebState) -> Router {
         .route("/audit/sessions/{chain}/{seq}", get(audit_ui::session_page))
         .route("/assets/{name}", get(assets::serve))
         .with_state(state)
+}
+
+/// `GET /metrics`: counters only, labelled by classification, webhook format
+/// and the like, never by identity or data, so it needs no token (what a
+/// Prometheus scraper expects).
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<WebState>,
+) -> Result<impl axum::response::IntoResponse, WebError> {
+    let render = state
+        .metrics
+        .as_ref()
+        .ok_or_else(|| WebError::NotFound("this Vigil exports no metrics".into()))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(),
+    ))
 }

@@ -281,6 +281,67 @@ fn copy_is_masked_under_the_guardrails_engine_too() {
     assert!(intents.iter().all(|i| i.decision.policy_version.is_none()));
 }
 
+/// What masking counted is exported: `GET /metrics` on the HTTP listener,
+/// in the Prometheus text format, without a token (counters carry no
+/// identity and no data).
+#[test]
+fn masked_counts_are_exported_for_prometheus() {
+    let stack = masked("", None);
+    let addr = stack
+        .proxy
+        .as_ref()
+        .and_then(|p| p.http_addr())
+        .expect("a configured Vigil serves HTTP");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let scrape = || -> String {
+        rt.block_on(async {
+            let r = reqwest::get(format!("http://{addr}/metrics"))
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+            r.text().await.unwrap()
+        })
+    };
+    // Counters are per process and other tests run beside this one: only
+    // growth by at least this test's rows is certain.
+    let value = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    };
+    let before = scrape();
+    let mut s = stack.session();
+    let frames = s.query("SELECT email, full_name FROM customers ORDER BY id");
+    assert!(errors(&frames).is_empty(), "{:?}", errors(&frames));
+    let shown = frames.iter().filter(|f| f.tag() == b'D').count() as u64;
+    assert!(shown >= 2, "{shown} rows");
+    let after = scrape();
+    assert!(
+        value(&after, "vigil_masked_rows_total")
+            >= value(&before, "vigil_masked_rows_total") + shown,
+        "{after}"
+    );
+    assert!(
+        value(&after, "vigil_masked_values_total")
+            >= value(&before, "vigil_masked_values_total") + shown,
+        "{after}"
+    );
+    assert!(
+        after.contains("vigil_masked_values_total{class=\""),
+        "{after}"
+    );
+    assert!(
+        !after.contains("@example"),
+        "no data in the metrics: {after}"
+    );
+}
+
 #[test]
 fn cursors_errors_and_notifications_are_masked() {
     let stack = masked("wholesale_computed = true", None);
