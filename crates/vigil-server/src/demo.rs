@@ -227,6 +227,7 @@ impl Demo {
              \n  {reviewer}\
              \nor: VIGIL_URL={web} VIGIL_TOKEN=<that token> vigil requests --pending; vigil approve ID\
              \nAudit trail: vigil audit --config {cfg} tail   (verify, search, summary, export)\
+             \nMetrics (masked values by class, …): {web}/metrics\
              \n\nMint more tokens: vigil token issue --config {cfg} --sub bob@example.com --groups dev --ttl 1h\
              \nPress Ctrl-C to stop; everything is deleted.\n",
             db = self.cluster.port(),

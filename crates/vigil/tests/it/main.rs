@@ -8,6 +8,7 @@ mod approvals;
 mod audit;
 mod cancel;
 mod clients;
+mod demo;
 mod faults;
 mod guardrails;
 mod hook;
