@@ -6,6 +6,7 @@
 
 use crate::tag::Decided;
 use std::collections::HashMap;
+use std::sync::Arc;
 use vigil_audit::event::{AuditDecision, AuditTable, Protocol, StatementIntent};
 use vigil_audit::{AuditPrincipal, Event};
 use vigil_core::ClassifiedMessage;
@@ -141,6 +142,39 @@ impl Auditor {
                 }
             });
         }
+    }
+}
+
+/// Lets an allowed statement through, tagged with its decision; with an
+/// auditor, only once its intent is durable. Both engines' hooks admit
+/// through here.
+pub fn admit(
+    auditor: Option<&Auditor>,
+    ctx: &SessionContext,
+    facts: IntentFacts<'_>,
+    msg: Arc<ClassifiedMessage>,
+    d: Arc<PolicyDecision>,
+) -> HookVerdict {
+    match auditor {
+        Some(a) => {
+            let event = a.intent(ctx, &msg, &d, facts);
+            a.allow_after_intent(ctx, event, Decided::new(msg, d))
+        }
+        None => HookVerdict::AllowWith(Arc::new(Decided::new(msg, d))),
+    }
+}
+
+/// Records a refused statement (without delaying the refusal), if there
+/// is an auditor.
+pub fn record_refused(
+    auditor: Option<&Auditor>,
+    ctx: &SessionContext,
+    facts: IntentFacts<'_>,
+    msg: &ClassifiedMessage,
+    d: &PolicyDecision,
+) {
+    if let Some(a) = auditor {
+        a.record_refusal(a.intent(ctx, msg, d, facts));
     }
 }
 

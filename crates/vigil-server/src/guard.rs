@@ -5,8 +5,7 @@
 //! engine's hook does: an allowed statement runs only once its intent is
 //! durable, and a refused one is recorded too.
 
-use crate::auditor::{Auditor, IntentFacts};
-use crate::tag::Decided;
+use crate::auditor::{self, Auditor, IntentFacts};
 use std::sync::Arc;
 use vigil_core::{ClassifiedMessage, ConnectionInfo, Decision, Verdict};
 use vigil_policy::PolicyDecision;
@@ -70,13 +69,7 @@ impl StatementHook for GuardrailHook {
             // statement here too.
             Verdict::Allow => {
                 let d = Arc::new(PolicyDecision::from_guardrails(decision));
-                match &self.auditor {
-                    Some(auditor) => {
-                        let event = auditor.intent(ctx, &msg, &d, facts);
-                        auditor.allow_after_intent(ctx, event, Decided::new(msg, d))
-                    }
-                    None => HookVerdict::AllowWith(Arc::new(Decided::new(msg, d))),
-                }
+                auditor::admit(self.auditor.as_ref(), ctx, facts, msg, d)
             }
             // Review needs the approvals service; until then it fails closed.
             Verdict::Review | Verdict::Deny => {
@@ -95,9 +88,9 @@ impl StatementHook for GuardrailHook {
                 if msg.has_parse_error() {
                     d = d.with_code("42601");
                 }
-                if let Some(auditor) = &self.auditor {
+                if self.auditor.is_some() {
                     let decided = PolicyDecision::from_guardrails(decision);
-                    auditor.record_refusal(auditor.intent(ctx, &msg, &decided, facts));
+                    auditor::record_refused(self.auditor.as_ref(), ctx, facts, &msg, &decided);
                 }
                 HookVerdict::Deny(d)
             }

@@ -163,9 +163,13 @@ fn mask_plain(
     let mut new: Option<Vec<u8>> = None;
     // Bytes of `line` before `copied` are already in `new`.
     let mut copied = 0;
+    // Where the current field starts in `line`.
+    let mut at = 0;
     let mut count = 0;
     for (i, raw) in line.split(|&b| b == delimiter).enumerate() {
         count += 1;
+        let start = at;
+        at += raw.len() + 1;
         // CSV: an unquoted empty field is NULL (the default NULL string).
         let value = (!(csv && raw.is_empty())).then_some(raw);
         let field = Field {
@@ -183,11 +187,10 @@ fn mask_plain(
         else {
             continue;
         };
-        let at = offset_in(line, raw);
         let out = new.get_or_insert_with(|| Vec::with_capacity(line.len() + 16));
-        out.extend_from_slice(line.get(copied..at).unwrap_or_default());
+        out.extend_from_slice(line.get(copied..start).unwrap_or_default());
         encode_field(m, false, format, out);
-        copied = at + raw.len();
+        copied = start + raw.len();
     }
     check_columns(columns, count)?;
     Ok(new.map(|mut out| {
@@ -205,11 +208,6 @@ fn check_columns(columns: &[Option<ColumnMask>], fields: usize) -> Result<(), Ma
         "CopyData",
         "field count differs from columns",
     ))
-}
-
-/// Where `part`, a subslice of `whole`, starts in it.
-fn offset_in(whole: &[u8], part: &[u8]) -> usize {
-    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
 }
 
 /// [`mask_line`] for a row with escapes or quotes: decode every field.

@@ -184,13 +184,7 @@ impl PolicyHook {
         msg: Arc<ClassifiedMessage>,
         d: Arc<PolicyDecision>,
     ) -> HookVerdict {
-        match &self.auditor {
-            Some(auditor) => {
-                let event = auditor.intent(ctx, &msg, &d, facts);
-                auditor.allow_after_intent(ctx, event, Decided::new(msg, d))
-            }
-            None => HookVerdict::AllowWith(Arc::new(Decided::new(msg, d))),
-        }
+        crate::auditor::admit(self.auditor.as_ref(), ctx, facts, msg, d)
     }
 
     fn refuse(
@@ -201,9 +195,7 @@ impl PolicyHook {
         d: &PolicyDecision,
         denial: Denial,
     ) -> HookVerdict {
-        if let Some(auditor) = &self.auditor {
-            auditor.record_refusal(auditor.intent(ctx, msg, d, facts));
-        }
+        crate::auditor::record_refused(self.auditor.as_ref(), ctx, facts, msg, d);
         HookVerdict::Deny(denial)
     }
 
