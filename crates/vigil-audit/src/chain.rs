@@ -75,6 +75,18 @@ impl ChainHead {
         event_type: &str,
         event: Value,
     ) -> Result<Record, ChainError> {
+        Ok(self.append_encoded(ts_ms, event_type, event)?.0)
+    }
+
+    /// Like [`ChainHead::append_raw`], also returning the event's canonical
+    /// text (encoded once, for the hash and for the store).
+    pub fn append_encoded(
+        &mut self,
+        ts_ms: i64,
+        event_type: &str,
+        event: Value,
+    ) -> Result<(Record, String), ChainError> {
+        let text = crate::canonical::to_string(&event)?;
         let mut record = Record {
             schema_version: SCHEMA_VERSION,
             chain_id: self.chain_id.clone(),
@@ -85,10 +97,10 @@ impl ChainHead {
             prev_hash: self.hash.clone(),
             hash: String::new(),
         };
-        record.hash = record.compute_hash()?;
+        record.hash = record.compute_hash_with(&text)?;
         self.seq = record.seq;
         self.hash.clone_from(&record.hash);
-        Ok(record)
+        Ok((record, text))
     }
 }
 

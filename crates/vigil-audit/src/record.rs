@@ -44,11 +44,23 @@ impl Record {
     /// The preimage split around the value of `seq`, which sits near the
     /// end: lets [`Record::hash_at_seq`] try other positions cheaply.
     fn preimage_parts(&self) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
+        self.preimage_parts_with(None)
+    }
+
+    /// [`Record::preimage_parts`], with the event's canonical text when the
+    /// caller already has it ([`Record::event_text`]).
+    fn preimage_parts_with(
+        &self,
+        event_text: Option<&str>,
+    ) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(b"{\"chain_id\":");
         canonical::encode_str(&self.chain_id, &mut out);
         out.extend_from_slice(b",\"event\":");
-        canonical::encode_into(&self.event, &mut out)?;
+        match event_text {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => canonical::encode_into(&self.event, &mut out)?,
+        }
         out.extend_from_slice(b",\"event_type\":");
         canonical::encode_str(&self.event_type, &mut out);
         out.extend_from_slice(b",\"prev_hash\":");
@@ -63,6 +75,16 @@ impl Record {
     /// The hash this record's content should carry.
     pub fn compute_hash(&self) -> Result<String, EncodeError> {
         Ok(hex::encode(Sha256::digest(self.preimage()?)))
+    }
+
+    /// [`Record::compute_hash`] given the event's canonical text, which
+    /// must be `self.event_text()` (the writer has it already and saves
+    /// encoding the event a second time).
+    pub fn compute_hash_with(&self, event_text: &str) -> Result<String, EncodeError> {
+        let (mut out, suffix) = self.preimage_parts_with(Some(event_text))?;
+        out.extend_from_slice(self.seq.to_string().as_bytes());
+        out.extend_from_slice(&suffix);
+        Ok(hex::encode(Sha256::digest(out)))
     }
 
     /// Looks for the seq at which this record's content hashes to its
@@ -126,6 +148,16 @@ mod tests {
         let mut as_value = serde_json::to_value(&r).unwrap();
         as_value.as_object_mut().unwrap().remove("hash");
         assert_eq!(r.preimage().unwrap(), canonical::encode(&as_value).unwrap());
+    }
+
+    #[test]
+    fn the_hash_from_the_event_text_is_the_hash() {
+        let r = record();
+        let text = r.event_text().unwrap();
+        assert_eq!(
+            r.compute_hash_with(&text).unwrap(),
+            r.compute_hash().unwrap()
+        );
     }
 
     #[test]

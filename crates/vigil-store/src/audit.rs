@@ -7,6 +7,9 @@
 //!   once the record is committed. `task` is the single writer behind it
 //!   (group commit: concurrent appends share a transaction), `commit` its
 //!   durable write, `retention` its signed deletion of expired records.
+//!   On a SQLite store a batch is durable once in the chain's `journal`
+//!   (one append, one flush); `ingest` copies it into SQLite in bulk, and
+//!   readers in this process wait for it (`Store::audit_caught_up`).
 //! - `rows`: the SQL and the row ⇄ record mapping; `index`: the searchable
 //!   columns copied out of each event.
 //! - `read`: search, tail/follow, chains; `export`: JSONL with checkpoints;
@@ -16,6 +19,8 @@
 mod commit;
 mod export;
 mod index;
+mod ingest;
+mod journal;
 mod read;
 mod retention;
 mod rows;
@@ -27,6 +32,9 @@ mod verify;
 mod writer;
 
 pub use export::{export_jsonl, ExportStats};
+pub use ingest::Gate;
+pub(crate) use ingest::READER_WAIT;
+pub use journal::{recover_journals, Recovered};
 pub use read::{
     chains, search, tail, AuditRange, Bound, ChainInfo, Cursor, Follower, Page, SearchFilter,
 };

@@ -3,7 +3,9 @@
 use crate::StoreError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Which database the store lives in.
@@ -18,6 +20,12 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database file (not for `sqlite::memory:` or PostgreSQL):
+    /// audit journals live beside it.
+    sqlite_path: Option<Arc<PathBuf>>,
+    /// The audit writers' ingest gates in this process: readers wait on
+    /// them so they see every record already committed to a journal.
+    gates: Arc<Mutex<Vec<Arc<crate::audit::Gate>>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -31,12 +39,18 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalize(url)?;
+        let sqlite_path = sqlite_file(backend, &url).map(Arc::new);
         let opts = AnyConnectOptions::from_str(&url).map_err(StoreError::Open)?;
         let pool = pool_options(backend)
             .connect_with(opts)
             .await
             .map_err(StoreError::Open)?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            sqlite_path,
+            gates: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -58,6 +72,32 @@ impl Store {
         self.backend
     }
 
+    /// The SQLite database file, when the store is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.sqlite_path.as_deref().map(PathBuf::as_path)
+    }
+
+    pub(crate) fn add_gate(&self, gate: Arc<crate::audit::Gate>) {
+        if let Ok(mut g) = self.gates.lock() {
+            g.push(gate);
+        }
+    }
+
+    pub(crate) fn remove_gate(&self, gate: &Arc<crate::audit::Gate>) {
+        if let Ok(mut g) = self.gates.lock() {
+            g.retain(|x| !Arc::ptr_eq(x, gate));
+        }
+    }
+
+    /// Waits until every record this process's audit writers committed to
+    /// their journals is in the database too (readers call it first).
+    pub(crate) async fn audit_caught_up(&self) {
+        let gates: Vec<_> = self.gates.lock().map(|g| g.clone()).unwrap_or_default();
+        for gate in gates {
+            gate.wait_caught_up(crate::audit::READER_WAIT).await;
+        }
+    }
+
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
@@ -76,6 +116,16 @@ fn normalize(url: &str) -> Result<(Backend, String), StoreError> {
         return Err(StoreError::BadUrl(url.to_owned()));
     }
     Ok((Backend::Sqlite, format!("sqlite://{path}?mode=rwc")))
+}
+
+/// The database file of a normalized SQLite URL (`sqlite://PATH?mode=rwc`).
+fn sqlite_file(backend: Backend, url: &str) -> Option<PathBuf> {
+    if backend != Backend::Sqlite || url.contains(":memory:") {
+        return None;
+    }
+    let path = url.strip_prefix("sqlite://")?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty()).then(|| PathBuf::from(path))
 }
 
 fn pool_options(backend: Backend) -> AnyPoolOptions {

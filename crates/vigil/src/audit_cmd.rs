@@ -250,10 +250,17 @@ async fn run_inner(cmd: AuditCommand, ctx: &AuditContext) -> Result<i32> {
     }
 }
 
+/// Opens the store, first copying into it what a SQLite store's audit
+/// journals hold beyond it (records a stopped or killed Vigil made durable
+/// that its ingester had not copied yet), so every command reads them.
 async fn open(ctx: &AuditContext) -> Result<Store> {
-    Store::open(&ctx.store_url)
+    let store = Store::open(&ctx.store_url)
         .await
-        .with_context(|| "opening the store (see [store] url)".to_owned())
+        .with_context(|| "opening the store (see [store] url)".to_owned())?;
+    if let Err(e) = vigil_store::audit::recover_journals(&store).await {
+        eprintln!("vigil: warning: {e}; reading what the store holds");
+    }
+    Ok(store)
 }
 
 fn now_ms() -> i64 {

@@ -4,8 +4,9 @@
 //! liveness ping per batch); a connection that fails is closed, never
 //! reused or returned to the pool.
 
+use super::journal::Row;
 use super::rows;
-use super::task::{Staged, Writer};
+use super::task::Writer;
 use crate::Backend;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Connection};
@@ -20,7 +21,7 @@ impl Writer {
     /// at once, so the writer recovers as soon as the store is writable.
     pub(super) async fn write(
         &self,
-        staged: &[Staged],
+        staged: &[&Row],
         checkpoint: Option<&Checkpoint>,
     ) -> Result<(), sqlx::Error> {
         let backend = self.store.backend();
@@ -57,19 +58,19 @@ impl Writer {
 async fn write_batch(
     conn: &mut AnyConnection,
     backend: Backend,
-    staged: &[Staged],
+    staged: &[&Row],
     checkpoint: Option<&Checkpoint>,
 ) -> Result<(), sqlx::Error> {
     // The common case, a batch that fits one INSERT and no checkpoint, is
     // one autocommit statement: atomic and durable on its own, and one
     // round trip to the database instead of three (BEGIN, INSERT, COMMIT).
     if checkpoint.is_none() && staged.len() <= rows::ROWS_PER_INSERT {
-        return rows::insert_records(conn, backend, staged).await;
+        return rows::insert_row_refs(conn, backend, staged, false).await;
     }
     let mut tx = conn.begin().await?;
-    rows::insert_records(&mut tx, backend, staged).await?;
+    rows::insert_row_refs(&mut tx, backend, staged, false).await?;
     if let Some(cp) = checkpoint {
-        rows::insert_checkpoint(&mut tx, cp).await?;
+        rows::insert_checkpoint(&mut tx, cp, false).await?;
     }
     tx.commit().await
 }

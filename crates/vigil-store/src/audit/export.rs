@@ -24,6 +24,7 @@ pub async fn export_jsonl(
     out: &mut (dyn Write + Send),
     range: &AuditRange,
 ) -> Result<ExportStats, AuditError> {
+    store.audit_caught_up().await;
     let mut pending: VecDeque<Checkpoint> = scan::checkpoints(store, range).await?.into();
     let mut stats = ExportStats::default();
     let mut rows = Scan::new(store, range).await?;

@@ -112,6 +112,7 @@ pub async fn search(
     filter: &SearchFilter,
     page: &Page,
 ) -> Result<Vec<Record>, AuditError> {
+    store.audit_caught_up().await;
     let mut sql = Sql::new(&format!("SELECT {RECORD_COLUMNS} FROM audit_records"));
     apply_filter(&mut sql, filter);
     if let Some(c) = &page.before {
@@ -196,6 +197,7 @@ fn like_escape(s: &str) -> String {
 
 /// The newest `n` records of all chains, oldest first.
 pub async fn tail(store: &Store, n: u32) -> Result<Vec<Record>, AuditError> {
+    store.audit_caught_up().await;
     let page = Page {
         limit: n,
         ..Page::default()
@@ -235,6 +237,7 @@ pub struct ChainInfo {
 /// Every chain a writer ever registered, with its last seq. Index seeks
 /// only (no scan of the records): cheap enough to poll.
 pub async fn chains(store: &Store) -> Result<Vec<ChainInfo>, AuditError> {
+    store.audit_caught_up().await;
     let ids: Vec<(String,)> = sqlx::query_as("SELECT chain_id FROM audit_chains")
         .fetch_all(store.pool())
         .await?;
@@ -265,6 +268,7 @@ pub struct Follower {
 impl Follower {
     /// Starts after everything already stored.
     pub async fn from_now(store: &Store) -> Result<Follower, AuditError> {
+        store.audit_caught_up().await;
         let seen = chains(store)
             .await?
             .into_iter()
@@ -290,6 +294,7 @@ impl Follower {
     /// Records written since the last poll, oldest first (at most `limit`
     /// per chain).
     pub async fn poll(&mut self, store: &Store, limit: u32) -> Result<Vec<Record>, AuditError> {
+        store.audit_caught_up().await;
         let mut out = Vec::new();
         for chain in chains(store).await? {
             let after = self.seen.get(&chain.chain_id).copied().unwrap_or(0);

@@ -4,8 +4,9 @@
 //! the same transaction — a crash leaves either both or neither. Verify then
 //! accepts the chain starting after the cut, and shows it.
 
+use super::journal::Row;
 use super::rows;
-use super::task::{stage, HeadState, Staged, Writer};
+use super::task::{stage, HeadState, Writer};
 use super::AuditError;
 use vigil_audit::retention::{sign_retention, Cut};
 use vigil_audit::{Checkpoint, Event, RecordRef};
@@ -28,6 +29,8 @@ impl Writer {
         &mut self,
         cutoff_ms: i64,
     ) -> Result<RetentionOutcome, AuditError> {
+        // Retention works on SQLite directly: it must hold the whole chain.
+        self.caught_up().await?;
         let state = self.ensure_head().await?;
         let nothing = RetentionOutcome {
             deleted: 0,
@@ -45,6 +48,8 @@ impl Writer {
             self.state = None;
         }
         let (deleted, record) = result?;
+        // Expired records must not outlive the cut in the journal.
+        self.trim_journal().await;
         Ok(RetentionOutcome {
             deleted,
             cut_seq: Some(cut),
@@ -143,16 +148,20 @@ impl Writer {
         let body = event.body().map_err(vigil_audit::ChainError::from)?;
         let (record, text) = stage(&mut head, now, event.event_type(), body)?;
         let reference = record.reference();
-        let (reply, _) = tokio::sync::oneshot::channel();
-        let staged = Staged {
+        let row = Row {
             record,
             text,
             index: super::index::IndexFields::of(&event),
-            reply,
         };
-        rows::insert_records(&mut tx, self.store.backend(), std::slice::from_ref(&staged)).await?;
+        rows::insert_rows(
+            &mut tx,
+            self.store.backend(),
+            std::slice::from_ref(&row),
+            false,
+        )
+        .await?;
         let cp = Checkpoint::sign(&self.key, chain, head.seq(), head.hash(), now);
-        rows::insert_checkpoint(&mut tx, &cp).await?;
+        rows::insert_checkpoint(&mut tx, &cp, false).await?;
         tx.commit().await?;
         self.counters.checkpoint();
         self.counters.batch(1);

@@ -3,7 +3,7 @@
 //! PostgreSQL) by [`Sql`], which numbers them as conditions are added.
 
 use super::index::IndexFields;
-use super::task::Staged;
+use super::journal::Row as JRow;
 use crate::Backend;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::{Query, QueryAs};
@@ -104,13 +104,27 @@ const RECORD_PARAMS: usize = 16;
 pub(crate) const ROWS_PER_INSERT: usize = 256;
 
 /// Inserts records with their index columns, several rows per statement.
-pub(crate) async fn insert_records(
+/// With `skip_present`, a row whose (chain, seq) is already stored is left
+/// as it is (replaying a journal twice is harmless; verify judges content).
+pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     backend: Backend,
-    staged: &[Staged],
+    rows: &[JRow],
+    skip_present: bool,
 ) -> Result<(), sqlx::Error> {
-    for chunk in staged.chunks(ROWS_PER_INSERT) {
-        let sql = insert_sql(chunk.len(), backend);
+    let refs: Vec<&JRow> = rows.iter().collect();
+    insert_row_refs(conn, backend, &refs, skip_present).await
+}
+
+/// [`insert_rows`] over borrowed rows.
+pub(crate) async fn insert_row_refs(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[&JRow],
+    skip_present: bool,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = insert_sql(chunk.len(), backend, skip_present);
         let mut q = sqlx::query(&sql);
         for s in chunk {
             let (r, idx) = (&s.record, &s.index);
@@ -141,7 +155,7 @@ pub(crate) async fn insert_records(
 /// anonymous `?` placeholders instead: sqlx looks up every numbered
 /// parameter's name, and SQLite finds a name by a linear scan, which made
 /// binding a 1024-parameter insert quadratic (the top of the profile).
-fn insert_sql(rows: usize, backend: Backend) -> String {
+fn insert_sql(rows: usize, backend: Backend, skip_present: bool) -> String {
     let mut sql = format!("INSERT INTO audit_records ({RECORD_COLUMNS}) VALUES ");
     for row in 0..rows {
         if row > 0 {
@@ -159,25 +173,33 @@ fn insert_sql(rows: usize, backend: Backend) -> String {
         }
         sql.push(')');
     }
+    if skip_present {
+        sql.push_str(" ON CONFLICT (chain_id, seq) DO NOTHING");
+    }
     sql
 }
 
 pub(crate) async fn insert_checkpoint(
     conn: &mut AnyConnection,
     cp: &Checkpoint,
+    skip_present: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let sql = if skip_present {
         "INSERT INTO audit_checkpoints (chain_id, seq, head_hash, ts_ms, public_key_id, signature) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(cp.chain_id.as_str())
-    .bind(to_i64(cp.seq))
-    .bind(cp.head_hash.as_str())
-    .bind(cp.ts_ms)
-    .bind(cp.public_key_id.as_str())
-    .bind(cp.signature.as_str())
-    .execute(conn)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain_id, seq) DO NOTHING"
+    } else {
+        "INSERT INTO audit_checkpoints (chain_id, seq, head_hash, ts_ms, public_key_id, signature) \
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    };
+    sqlx::query(sql)
+        .bind(cp.chain_id.as_str())
+        .bind(to_i64(cp.seq))
+        .bind(cp.head_hash.as_str())
+        .bind(cp.ts_ms)
+        .bind(cp.public_key_id.as_str())
+        .bind(cp.signature.as_str())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -269,8 +291,11 @@ mod tests {
 
     #[test]
     fn multi_row_insert_numbers_every_placeholder() {
-        assert_eq!(insert_sql(3, Backend::Sqlite).matches('?').count(), 48);
-        let sql = insert_sql(2, Backend::Postgres);
+        assert_eq!(
+            insert_sql(3, Backend::Sqlite, false).matches('?').count(),
+            48
+        );
+        let sql = insert_sql(2, Backend::Postgres, false);
         assert!(sql.ends_with(
             "($17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)"
         ));

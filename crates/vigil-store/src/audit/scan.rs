@@ -21,6 +21,7 @@ pub(crate) struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     pub async fn new(store: &'a Store, range: &'a AuditRange) -> Result<Scan<'a>, AuditError> {
+        store.audit_caught_up().await;
         let chains = match &range.chain {
             Some(c) => vec![c.clone()],
             None => {

@@ -37,6 +37,7 @@ pub async fn sessions(
     filter: &SearchFilter,
     page: &Page,
 ) -> Result<Vec<SessionRecords>, AuditError> {
+    store.audit_caught_up().await;
     let filter = SearchFilter {
         event_type: Some("session.start".to_owned()),
         ..filter.clone()
@@ -65,6 +66,7 @@ pub async fn session_records(
     start_seq: u64,
     limit: u32,
 ) -> Result<Option<(SessionRecords, Vec<Record>)>, AuditError> {
+    store.audit_caught_up().await;
     let mut sql = Sql::new(&format!("SELECT {RECORD_COLUMNS} FROM audit_records"));
     let (c, s) = (sql.text(chain_id), sql.int(rows::to_i64(start_seq)));
     sql.and(&format!(

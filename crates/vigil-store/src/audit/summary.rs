@@ -46,6 +46,7 @@ pub async fn summary(
     since_ms: Option<i64>,
     until_ms: Option<i64>,
 ) -> Result<Summary, AuditError> {
+    store.audit_caught_up().await;
     let mut s = Summary {
         since_ms,
         until_ms,

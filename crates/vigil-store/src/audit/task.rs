@@ -6,6 +6,8 @@
 //! store before the next batch, so the chain never forks.
 
 use super::index::IndexFields;
+use super::ingest::{self, Gate, Item};
+use super::journal::{self, Journal, Row};
 use super::rows;
 use super::writer::{AuditSettings, Counters};
 use super::AuditError;
@@ -35,14 +37,32 @@ pub(super) enum Command {
     Close(Reply<()>),
 }
 
-/// A record chained and ready to insert, with the caller to answer.
+/// A record chained and ready to write, with the caller to answer.
 pub(super) struct Staged {
-    pub record: Record,
-    /// The event as canonical JSON: what the `event` column holds.
-    pub text: String,
-    pub index: IndexFields,
+    pub row: Row,
     pub reply: Reply<RecordRef>,
 }
+
+/// A SQLite store's write-ahead journal and the ingester behind it
+/// ([`journal`], [`ingest`]).
+pub(super) struct JournalState {
+    file: Arc<Mutex<Journal>>,
+    path: std::path::PathBuf,
+    len: u64,
+    /// A write or flush failed: the file's tail is not trusted until it is
+    /// emptied (once SQLite holds everything acknowledged before).
+    broken: bool,
+    pub gate: Arc<Gate>,
+    tx: Option<mpsc::UnboundedSender<Item>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// How long the writer waits for the ingester where it must (before
+/// reloading its head, emptying a broken journal, retention).
+const CATCH_UP: Duration = Duration::from_secs(5);
+/// How long the ingester keeps retrying at shutdown before leaving the
+/// rest to the journal (replayed at the next start).
+const INGEST_GIVE_UP: Duration = Duration::from_secs(5);
 
 /// The writer's view of the chain, valid only after a successful commit.
 #[derive(Debug, Clone)]
@@ -63,6 +83,8 @@ pub(super) struct Writer {
     /// The connection batches are written on, kept between batches. (In a
     /// mutex only so `&Writer` is `Sync`; it is never contended.)
     pub conn: Mutex<Option<PoolConnection<Any>>>,
+    /// SQLite stores write ahead to a journal; others commit each batch.
+    pub journal: Option<JournalState>,
 }
 
 impl Writer {
@@ -82,10 +104,161 @@ impl Writer {
             counters,
             state: None,
             conn: Mutex::new(None),
+            journal: None,
         };
         writer.register().await?;
+        writer.open_journal().await?;
         writer.ensure_head().await?;
         Ok(writer)
+    }
+
+    /// For a SQLite store: replays what the chain's journal holds beyond
+    /// the database (a crash or a kill before the ingester caught up),
+    /// empties it, and starts the ingester.
+    async fn open_journal(&mut self) -> Result<(), AuditError> {
+        let Some(db) = self.store.sqlite_path() else {
+            return Ok(());
+        };
+        let path = journal::path_for(db, &self.chain_id);
+        let mut file = Journal::open(&path).map_err(|e| journal_error(&path, &e))?;
+        let bytes = file.read_all().map_err(|e| journal_error(&path, &e))?;
+        journal::replay(&self.store, &path, &journal::decode(&bytes)).await?;
+        file.reset().map_err(|e| journal_error(&path, &e))?;
+        let gate = Arc::new(Gate::default());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(ingest::run(
+            self.store.clone(),
+            gate.clone(),
+            rx,
+            INGEST_GIVE_UP,
+        ));
+        self.store.add_gate(gate.clone());
+        self.journal = Some(JournalState {
+            file: Arc::new(Mutex::new(file)),
+            path,
+            len: 0,
+            broken: false,
+            gate,
+            tx: Some(tx),
+            task: Some(task),
+        });
+        Ok(())
+    }
+
+    /// Writes what is staged durably: to the journal (then hands it to the
+    /// ingester), or, without one, in one store transaction.
+    async fn persist(
+        &mut self,
+        staged: &[Staged],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(), AuditError> {
+        let rows: Vec<&Row> = staged.iter().map(|s| &s.row).collect();
+        let Some(j) = self.journal.as_mut() else {
+            return Ok(self.write(&rows, checkpoint).await?);
+        };
+        if self.store.pool().is_closed() {
+            return Err(AuditError::Unavailable("the store is closed".to_owned()));
+        }
+        if let Some(why) = j.gate.failure() {
+            return Err(AuditError::Unavailable(format!(
+                "the audit store is not taking records: {why}"
+            )));
+        }
+        if j.broken {
+            if !j.gate.wait_caught_up(CATCH_UP).await {
+                return Err(AuditError::Unavailable(
+                    "the audit journal cannot be written and the store is behind it".to_owned(),
+                ));
+            }
+            let file = j.file.clone();
+            blocking(move || lock(&file)?.reset())
+                .await
+                .map_err(|e| journal_error(&j.path, &e))?;
+            j.len = 0;
+            j.broken = false;
+        }
+        let mut bytes = Vec::with_capacity(rows.len() * 768 + 256);
+        journal::encode(&rows, checkpoint, &mut bytes);
+        let trim = j.len > journal::TRIM_AT && j.gate.caught_up();
+        let file = j.file.clone();
+        match blocking(move || {
+            let mut f = lock(&file)?;
+            f.append(&bytes, trim).map(|()| f.len())
+        })
+        .await
+        {
+            Ok(len) => {
+                j.len = len;
+                Ok(())
+            }
+            Err(e) => {
+                j.broken = true;
+                Err(journal_error(&j.path, &e))
+            }
+        }
+    }
+
+    /// Hands a journaled batch to the ingester (before its callers are
+    /// answered, so a reader they then ask finds it). No-op without a
+    /// journal.
+    fn hand_over(&self, rows: Vec<Row>, checkpoint: Option<Checkpoint>) {
+        let Some(j) = &self.journal else { return };
+        j.gate
+            .queued(rows.len() as u64 + u64::from(checkpoint.is_some()));
+        if let Some(tx) = &j.tx {
+            if !rows.is_empty() {
+                let _ = tx.send(Item::Rows(rows));
+            }
+            if let Some(cp) = checkpoint {
+                let _ = tx.send(Item::Checkpoint(cp));
+            }
+        }
+    }
+
+    /// Waits until SQLite holds everything journaled (a no-op without a
+    /// journal); an error if it does not within [`CATCH_UP`].
+    pub(super) async fn caught_up(&self) -> Result<(), AuditError> {
+        match &self.journal {
+            Some(j) if !j.gate.wait_caught_up(CATCH_UP).await => {
+                Err(AuditError::Unavailable(j.gate.failure().unwrap_or_else(
+                    || "the audit store is behind its journal".to_owned(),
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Empties the journal when SQLite holds all of it (after retention,
+    /// so expired records do not outlive it there, and at close).
+    pub(super) async fn trim_journal(&mut self) {
+        let Some(j) = self.journal.as_mut() else {
+            return;
+        };
+        if !j.gate.caught_up() {
+            return;
+        }
+        let file = j.file.clone();
+        match blocking(move || lock(&file)?.reset()).await {
+            Ok(()) => j.len = 0,
+            Err(e) => {
+                tracing::warn!(journal = %j.path.display(), error = %e, "cannot empty the audit journal")
+            }
+        }
+    }
+
+    /// Stops the ingester once it has written everything (or given up),
+    /// and empties the journal if SQLite holds all of it.
+    async fn stop_ingest(&mut self) {
+        let Some(j) = self.journal.as_mut() else {
+            return;
+        };
+        j.tx = None;
+        if let Some(task) = j.task.take() {
+            let _ = task.await;
+        }
+        let gate = j.gate.clone();
+        self.trim_journal().await;
+        self.store.remove_gate(&gate);
     }
 
     /// Lists the chain in `audit_chains` (once; later starts find it there).
@@ -119,6 +292,7 @@ impl Writer {
         if let Err(e) = self.checkpoint_now().await {
             tracing::warn!(chain = %self.chain_id, error = %e, "final audit checkpoint failed");
         }
+        self.stop_ingest().await;
     }
 
     /// Handles one command (and, for appends, whatever is queued behind
@@ -142,7 +316,9 @@ impl Writer {
                     let _ = reply.send(self.retention(cutoff).await);
                 }
                 Command::Close(reply) => {
-                    let _ = reply.send(self.checkpoint_now().await.map(|_| ()));
+                    let result = self.checkpoint_now().await.map(|_| ());
+                    self.stop_ingest().await;
+                    let _ = reply.send(result);
                     return false;
                 }
             }
@@ -199,7 +375,10 @@ impl Writer {
     async fn commit_batch(&mut self, batch: Vec<Pending>) {
         let state = match self.ensure_head().await {
             Ok(s) => s,
-            Err(e) => return fail_all(batch.into_iter().map(|p| p.reply), &e),
+            Err(e) => {
+                self.counters.failed_batch();
+                return fail_all(batch.into_iter().map(|p| p.reply), &e);
+            }
         };
         let now = (self.settings.clock)();
         let mut head = state.head.clone();
@@ -207,9 +386,11 @@ impl Writer {
         for p in batch {
             match stage(&mut head, now, p.event_type, p.body) {
                 Ok((record, text)) => staged.push(Staged {
-                    record,
-                    text,
-                    index: p.index,
+                    row: Row {
+                        record,
+                        text,
+                        index: p.index,
+                    },
                     reply: p.reply,
                 }),
                 Err(e) => {
@@ -226,11 +407,11 @@ impl Writer {
             .checkpoint
             .due(since, elapsed(now, state.last_checkpoint_ms))
             .then(|| Checkpoint::sign(&self.key, &self.chain_id, head.seq(), head.hash(), now));
-        if let Err(e) = self.write(&staged, checkpoint.as_ref()).await {
+        if let Err(e) = self.persist(&staged, checkpoint.as_ref()).await {
             tracing::error!(chain = %self.chain_id, error = %e, records = staged.len(), "audit batch failed");
             self.state = None;
             self.counters.failed_batch();
-            return fail_all(staged.into_iter().map(|s| s.reply), &e.into());
+            return fail_all(staged.into_iter().map(|s| s.reply), &e);
         }
         self.counters.batch(staged.len());
         self.state = Some(match checkpoint {
@@ -248,8 +429,15 @@ impl Writer {
                 ..state
             },
         });
+        let mut rows = Vec::with_capacity(staged.len());
+        let mut answers = Vec::with_capacity(staged.len());
         for s in staged {
-            let _ = s.reply.send(Ok(s.record.reference()));
+            answers.push((s.reply, s.row.record.reference()));
+            rows.push(s.row);
+        }
+        self.hand_over(rows, checkpoint);
+        for (reply, reference) in answers {
+            let _ = reply.send(Ok(reference));
         }
     }
 
@@ -265,8 +453,10 @@ impl Writer {
         }
     }
 
-    /// Reads the chain's last record and last checkpoint.
+    /// Reads the chain's last record and last checkpoint (once SQLite
+    /// holds everything journaled: a stale head would fork the chain).
     async fn load_head(&self) -> Result<HeadState, AuditError> {
+        self.caught_up().await?;
         let pool = self.store.pool();
         let last: Option<(i64, String)> = sqlx::query_as(
             "SELECT seq, hash FROM audit_records WHERE chain_id = $1 ORDER BY seq DESC LIMIT 1",
@@ -306,10 +496,11 @@ impl Writer {
         let now = (self.settings.clock)();
         let head = &state.head;
         let cp = Checkpoint::sign(&self.key, &self.chain_id, head.seq(), head.hash(), now);
-        if let Err(e) = self.write(&[], Some(&cp)).await {
+        if let Err(e) = self.persist(&[], Some(&cp)).await {
             self.state = None;
-            return Err(e.into());
+            return Err(e);
         }
+        self.hand_over(Vec::new(), Some(cp.clone()));
         self.counters.checkpoint();
         self.state = Some(HeadState {
             since_checkpoint: 0,
@@ -347,9 +538,28 @@ pub(super) fn stage(
     event_type: &str,
     body: Value,
 ) -> Result<(Record, String), AuditError> {
-    let record = head.append_raw(now, event_type, body)?;
-    let text = record.event_text().map_err(vigil_audit::ChainError::from)?;
-    Ok((record, text))
+    Ok(head.append_encoded(now, event_type, body)?)
+}
+
+fn journal_error(path: &std::path::Path, e: &std::io::Error) -> AuditError {
+    AuditError::Unavailable(format!(
+        "cannot write the audit journal {}: {e}",
+        path.display()
+    ))
+}
+
+fn lock(file: &Mutex<Journal>) -> std::io::Result<std::sync::MutexGuard<'_, Journal>> {
+    file.lock()
+        .map_err(|_| std::io::Error::other("the journal's lock is poisoned"))
+}
+
+/// Runs file I/O off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
 }
 
 /// True when every caller dropped its ticket (nobody awaits the commit).
@@ -358,7 +568,10 @@ fn nobody_waits(batch: &[Pending]) -> bool {
 }
 
 fn fail_all(replies: impl Iterator<Item = Reply<RecordRef>>, e: &AuditError) {
-    let msg = e.to_string();
+    let msg = match e {
+        AuditError::Unavailable(m) => m.clone(),
+        other => other.to_string(),
+    };
     for reply in replies {
         let _ = reply.send(Err(AuditError::Unavailable(msg.clone())));
     }

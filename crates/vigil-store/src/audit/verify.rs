@@ -18,6 +18,7 @@ pub async fn verify_store(
     range: &AuditRange,
     keys: &PublicKeys,
 ) -> Result<VerifyReport, AuditError> {
+    store.audit_caught_up().await;
     let scope = if range.from.is_some() {
         Scope::Range
     } else {

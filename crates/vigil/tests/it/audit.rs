@@ -30,6 +30,8 @@ fn intents(stack: &Stack) -> Vec<(String, String)> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = Store::open(&url).await.unwrap();
+        // What a reader in another process does (as `vigil audit` does).
+        vigil_store::audit::recover_journals(&store).await.unwrap();
         let filter = SearchFilter {
             event_type: Some("statement.intent".into()),
             ..SearchFilter::default()
@@ -164,13 +166,17 @@ fn literals_are_redacted_when_the_connection_asks() {
     assert!(sql.contains("$1"), "{sql}");
 }
 
+/// A second connection takes SQLite's write lock, so the ingester cannot
+/// copy the journal into the store. Statements whose intents reached the
+/// journal are durable and may run; once the ingester reports the store
+/// failing (its busy timeout), every statement is refused with 58030 and
+/// none reaches the database. Unlocked, the session works again and every
+/// statement that ran has its intent in the store.
 #[test]
 fn statements_fail_closed_when_the_store_is_unwritable() {
     let stack = audited("");
     let mut s = stack.session();
     assert!(errors(&s.query("CREATE TABLE t (v int)")).is_empty());
-    // Make the store unwritable: a second connection holds SQLite's write
-    // lock, so the writer's commits fail (busy) and statements must not run.
     let db = stack.dir.path().join("vigil.db");
     let locker = std::process::Command::new("python3")
         .arg("-c")
@@ -190,25 +196,63 @@ fn statements_fail_closed_when_the_store_is_unwritable() {
             .unwrap();
         assert_eq!(line.trim(), "locked");
     }
-    let f = s.query("INSERT INTO t VALUES (42)");
+    let mut refused = None;
+    let mut ran = Vec::new();
+    for v in 1..=100 {
+        let f = s.query(&format!("INSERT INTO t VALUES ({v})"));
+        let errs = errors(&f);
+        assert_eq!(status(&f), 'I');
+        if errs.is_empty() {
+            ran.push(v);
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        }
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].code(), Some("58030"), "{:?}", errs[0].message());
+        assert!(errs[0]
+            .message()
+            .unwrap()
+            .starts_with("vigil: audit unavailable"));
+        refused = Some(v);
+        break;
+    }
+    let refused = refused.expect("statements were never refused while the store was locked");
+    // Refused while locked: a second one too, and neither ran.
+    let f = s.query("INSERT INTO t VALUES (1000)");
+    assert_eq!(errors(&f).len(), 1);
     let _ = locker.kill();
-    let errs = errors(&f);
-    assert_eq!(errs.len(), 1, "the insert must be refused");
-    assert_eq!(errs[0].code(), Some("58030"));
-    assert!(errs[0]
-        .message()
-        .unwrap()
-        .starts_with("vigil: audit unavailable"));
-    assert_eq!(status(&f), 'I');
-    assert_eq!(stack.admin("SELECT count(*) FROM t").trim(), "0");
-    assert!(!stack
-        .cluster
-        .log_contents()
-        .contains("INSERT INTO t VALUES (42)"));
-    // Once the store is writable again the session works.
     let _ = locker.wait();
-    let f = s.query("INSERT INTO t VALUES (43)");
-    assert!(errors(&f).is_empty());
+    let ran_count: usize = stack
+        .admin("SELECT count(*) FROM t")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(ran_count, ran.len());
+    let log = stack.cluster.log_contents();
+    assert!(!log.contains(&format!("INSERT INTO t VALUES ({refused})")));
+    assert!(!log.contains("INSERT INTO t VALUES (1000)"));
+    // Once the store is writable again the session works (the ingester
+    // retries; appends resume when it succeeds).
+    let mut back = false;
+    for _ in 0..100 {
+        if errors(&s.query("INSERT INTO t VALUES (43)")).is_empty() {
+            back = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        back,
+        "the session did not recover once the store was writable"
+    );
+    let recorded = intents(&stack);
+    for v in ran {
+        let sql = format!("INSERT INTO t VALUES ({v})");
+        assert!(
+            recorded.iter().any(|(q, _)| *q == sql),
+            "{sql} ran without its intent in the store"
+        );
+    }
 }
 
 /// Every record in the SQLite store at `db`, oldest first, with its event.
@@ -217,6 +261,7 @@ pub(crate) fn records_in(db: &Path) -> Vec<(Record, Event)> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let store = Store::open(&url).await.unwrap();
+        vigil_store::audit::recover_journals(&store).await.unwrap();
         let page = Page {
             limit: 100_000,
             ..Page::default()
@@ -525,9 +570,15 @@ fn sessions_and_refused_logins_are_recorded() {
     assert_eq!(failures[0].application_name.as_deref(), Some("audit-it"));
     assert!(failures[1].reason.contains("mallory"), "{failures:?}");
     // No token is ever recorded: not the forged one, not the real one.
+    // Everything the store keeps: the database, its WAL and the audit
+    // journal beside them.
     let mut stored = Vec::new();
-    for f in ["vigil.db", "vigil.db-wal"] {
-        stored.extend(std::fs::read(stack.dir.path().join(f)).unwrap_or_default());
+    for entry in std::fs::read_dir(stack.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("vigil.db") && !name.ends_with("-shm") {
+            stored.extend(std::fs::read(&path).unwrap_or_default());
+        }
     }
     let stored = String::from_utf8_lossy(&stored);
     assert!(
