@@ -62,6 +62,13 @@ impl Gate {
         self.queued.fetch_add(n, Ordering::AcqRel);
     }
 
+    /// Entries handed over and not yet in SQLite.
+    pub(crate) fn backlog(&self) -> u64 {
+        self.queued
+            .load(Ordering::Acquire)
+            .saturating_sub(self.done.load(Ordering::Acquire))
+    }
+
     /// Everything handed over is in SQLite.
     pub(crate) fn caught_up(&self) -> bool {
         self.done.load(Ordering::Acquire) >= self.queued.load(Ordering::Acquire)

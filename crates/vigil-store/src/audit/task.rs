@@ -63,6 +63,10 @@ const CATCH_UP: Duration = Duration::from_secs(5);
 /// How long the ingester keeps retrying at shutdown before leaving the
 /// rest to the journal (replayed at the next start).
 const INGEST_GIVE_UP: Duration = Duration::from_secs(5);
+/// Most entries journaled and not yet in SQLite (what the ingester holds
+/// in memory) before appends wait for it, and are refused if it does not
+/// catch up within [`CATCH_UP`].
+const MAX_BACKLOG: u64 = 200_000;
 
 /// The writer's view of the chain, valid only after a successful commit.
 #[derive(Debug, Clone)]
@@ -163,6 +167,11 @@ impl Writer {
             return Err(AuditError::Unavailable(format!(
                 "the audit store is not taking records: {why}"
             )));
+        }
+        if j.gate.backlog() > MAX_BACKLOG && !j.gate.wait_caught_up(CATCH_UP).await {
+            return Err(AuditError::Unavailable(
+                "the audit store is too far behind its journal".to_owned(),
+            ));
         }
         if j.broken {
             if !j.gate.wait_caught_up(CATCH_UP).await {
