@@ -32,7 +32,7 @@ mod verify;
 mod writer;
 
 pub use export::{export_jsonl, ExportStats};
-pub use ingest::Gate;
+pub(crate) use ingest::Gate;
 pub(crate) use ingest::READER_WAIT;
 pub use journal::{recover_journals, Recovered};
 pub use read::{

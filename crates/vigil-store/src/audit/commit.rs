@@ -65,10 +65,10 @@ async fn write_batch(
     // one autocommit statement: atomic and durable on its own, and one
     // round trip to the database instead of three (BEGIN, INSERT, COMMIT).
     if checkpoint.is_none() && staged.len() <= rows::ROWS_PER_INSERT {
-        return rows::insert_row_refs(conn, backend, staged, false).await;
+        return rows::insert_rows(conn, backend, staged, false).await;
     }
     let mut tx = conn.begin().await?;
-    rows::insert_row_refs(&mut tx, backend, staged, false).await?;
+    rows::insert_rows(&mut tx, backend, staged, false).await?;
     if let Some(cp) = checkpoint {
         rows::insert_checkpoint(&mut tx, cp, false).await?;
     }

@@ -45,7 +45,7 @@ impl Item {
 
 /// Progress shared by a writer, its ingester and readers.
 #[derive(Debug, Default)]
-pub struct Gate {
+pub(crate) struct Gate {
     /// Entries handed to the ingester.
     queued: AtomicU64,
     /// Entries committed to SQLite.
@@ -193,12 +193,12 @@ async fn write(
         match item {
             Item::Rows(rs) => run.extend(rs.iter()),
             Item::Checkpoint(cp) => {
-                rows::insert_row_refs(&mut tx, store.backend(), &run, true).await?;
+                rows::insert_rows(&mut tx, store.backend(), &run, true).await?;
                 run.clear();
                 rows::insert_checkpoint(&mut tx, cp, true).await?;
             }
         }
     }
-    rows::insert_row_refs(&mut tx, store.backend(), &run, true).await?;
+    rows::insert_rows(&mut tx, store.backend(), &run, true).await?;
     tx.commit().await
 }

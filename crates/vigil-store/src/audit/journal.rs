@@ -309,10 +309,10 @@ pub(crate) async fn replay(
                 }
                 seq = r.seq;
                 hash.clone_from(&r.hash);
-                rows_out.push(row.as_ref().clone());
+                rows_out.push(row.as_ref());
             }
             Entry::Checkpoint(cp) if cp.seq > stored_seq && cp.chain_id == chain => {
-                cps.push(cp.clone());
+                cps.push(cp);
             }
             Entry::Checkpoint(_) => {}
         }

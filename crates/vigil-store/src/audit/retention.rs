@@ -153,13 +153,7 @@ impl Writer {
             text,
             index: super::index::IndexFields::of(&event),
         };
-        rows::insert_rows(
-            &mut tx,
-            self.store.backend(),
-            std::slice::from_ref(&row),
-            false,
-        )
-        .await?;
+        rows::insert_rows(&mut tx, self.store.backend(), &[&row], false).await?;
         let cp = Checkpoint::sign(&self.key, chain, head.seq(), head.hash(), now);
         rows::insert_checkpoint(&mut tx, &cp, false).await?;
         tx.commit().await?;

@@ -109,17 +109,6 @@ pub(crate) const ROWS_PER_INSERT: usize = 256;
 pub(crate) async fn insert_rows(
     conn: &mut AnyConnection,
     backend: Backend,
-    rows: &[JRow],
-    skip_present: bool,
-) -> Result<(), sqlx::Error> {
-    let refs: Vec<&JRow> = rows.iter().collect();
-    insert_row_refs(conn, backend, &refs, skip_present).await
-}
-
-/// [`insert_rows`] over borrowed rows.
-pub(crate) async fn insert_row_refs(
-    conn: &mut AnyConnection,
-    backend: Backend,
     rows: &[&JRow],
     skip_present: bool,
 ) -> Result<(), sqlx::Error> {

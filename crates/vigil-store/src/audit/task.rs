@@ -48,7 +48,6 @@ pub(super) struct Staged {
 pub(super) struct JournalState {
     file: Arc<Mutex<Journal>>,
     path: std::path::PathBuf,
-    len: u64,
     /// A write or flush failed: the file's tail is not trusted until it is
     /// emptied (once SQLite holds everything acknowledged before).
     broken: bool,
@@ -140,7 +139,6 @@ impl Writer {
         self.journal = Some(JournalState {
             file: Arc::new(Mutex::new(file)),
             path,
-            len: 0,
             broken: false,
             gate,
             tx: Some(tx),
@@ -183,23 +181,21 @@ impl Writer {
             blocking(move || lock(&file)?.reset())
                 .await
                 .map_err(|e| journal_error(&j.path, &e))?;
-            j.len = 0;
             j.broken = false;
         }
         let mut bytes = Vec::with_capacity(rows.len() * 768 + 256);
         journal::encode(&rows, checkpoint, &mut bytes);
-        let trim = j.len > journal::TRIM_AT && j.gate.caught_up();
+        // Everything in the journal is in SQLite: it may be emptied first.
+        let all_ingested = j.gate.caught_up();
         let file = j.file.clone();
         match blocking(move || {
             let mut f = lock(&file)?;
-            f.append(&bytes, trim).map(|()| f.len())
+            let trim = all_ingested && f.len() > journal::TRIM_AT;
+            f.append(&bytes, trim)
         })
         .await
         {
-            Ok(len) => {
-                j.len = len;
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => {
                 j.broken = true;
                 Err(journal_error(&j.path, &e))
@@ -247,11 +243,8 @@ impl Writer {
             return;
         }
         let file = j.file.clone();
-        match blocking(move || lock(&file)?.reset()).await {
-            Ok(()) => j.len = 0,
-            Err(e) => {
-                tracing::warn!(journal = %j.path.display(), error = %e, "cannot empty the audit journal")
-            }
+        if let Err(e) = blocking(move || lock(&file)?.reset()).await {
+            tracing::warn!(journal = %j.path.display(), error = %e, "cannot empty the audit journal");
         }
     }
 

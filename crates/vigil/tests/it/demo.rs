@@ -59,20 +59,17 @@ fn the_demo_connects_masks_and_cleans_up() {
     let developer = find("dbname=shop-prod user=alice@example.com");
     let dsn = quoted(&developer).expect("a quoted psql DSN").to_owned();
     assert!(dsn.contains(&format!("port={port}")), "{dsn}");
-    let config = find("  config ");
-    let config = config
-        .split_whitespace()
-        .last()
-        .expect("config path")
-        .to_owned();
+    let last_word = |needle: &str| -> String {
+        let line = find(needle);
+        line.split_whitespace()
+            .last()
+            .unwrap_or_else(|| panic!("nothing after {needle:?}"))
+            .to_owned()
+    };
+    let config = last_word("  config ");
     let dir = std::path::Path::new(&config).parent().unwrap().to_owned();
     assert!(dir.is_dir(), "{dir:?}");
-    let metrics = find("/metrics");
-    let metrics = metrics
-        .split_whitespace()
-        .last()
-        .expect("metrics URL")
-        .to_owned();
+    let metrics = last_word("/metrics");
 
     // The printed command, as a user would run it: PII comes back masked.
     let out = psql(
