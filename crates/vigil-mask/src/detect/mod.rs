@@ -5,6 +5,7 @@
 //! value without digits runs, `@`, `$`, `:` or long words costs a few
 //! nanoseconds per byte. Families then confirm shapes with checksums.
 
+mod bytemask;
 mod email;
 mod iban;
 mod ipv6;

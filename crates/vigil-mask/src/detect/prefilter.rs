@@ -1,7 +1,12 @@
 //! One cheap pass over a value that says which detector families could
-//! possibly match. The pass only ORs byte classes and counts a few of them
-//! (no branches per byte), so most outbound values — ids, names, prices,
-//! statuses — trip no family and no detector runs at all.
+//! possibly match, and where: the bytes are classified into bit masks and
+//! counts ([`bytemask`], SSE2 on x86_64), so most outbound values — ids,
+//! names, prices, statuses — trip no family and no detector runs at all.
+
+use super::bytemask;
+
+#[cfg(test)]
+mod reference;
 
 /// Families worth running on a value (a bit set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,7 +157,7 @@ impl Run {
 
 /// The token runs of at least [`MIN_RUN`] bytes, when they were all
 /// recorded.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Runs {
     runs: [Run; MAX_RUNS],
     len: usize,
@@ -180,7 +185,7 @@ impl Runs {
 
 /// What one pass over a value learnt: the families to run, and where the
 /// token-run families have to look.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Scan {
     pub(crate) triggers: Triggers,
     pub(crate) runs: Runs,
@@ -206,11 +211,23 @@ pub(crate) fn scan(text: &[u8]) -> Triggers {
     scan_runs(text).triggers
 }
 
+/// Every prefixed credential is this long or longer.
+const CANDIDATE_LEN: usize = 20;
+
+/// Values shorter than this are not narrowed (see [`scan_runs`]).
+const NARROW_FROM: usize = 96;
+
 /// Scans `text`: the families that could match, and its long token runs.
-/// The byte counts take one pass; values that could hold a number, an
-/// IBAN or a credential take a second one ([`shapes`]).
+/// One pass classifies the bytes into bit masks ([`bytemask`]); the
+/// counts come from them, and so do the shapes (digit stretches, the IBAN
+/// shape, token runs), a few word operations per 64 bytes.
 pub(crate) fn scan_runs(text: &[u8]) -> Scan {
-    let c = count(text);
+    // Too short for a credential candidate and for narrowing: only the
+    // counts matter, and one table pass is cheapest.
+    let (c, sh) = match text.len() < CANDIDATE_LEN {
+        true => (count(text), Shapes::new()),
+        false => masked(text),
+    };
     let letters = c.upper + c.lower;
     let alnum = letters + c.digits + c.word_punct;
     let mut t = 0;
@@ -221,37 +238,28 @@ pub(crate) fn scan_runs(text: &[u8]) -> Scan {
     };
     // Every prefixed credential is 20+ characters, mostly letters and
     // digits; PEM armour has ten dashes; crypt hashes start with `$`.
-    let candidate = alnum >= 16 && text.len() >= 20 && letters > 0 && (c.digits + c.dash) > 0;
+    let candidate =
+        alnum >= 16 && text.len() >= CANDIDATE_LEN && letters > 0 && (c.digits + c.dash) > 0;
     let upper = c.upper >= 2 && c.digits >= 10;
-    let mut runs = Runs::default();
-    // The second pass does only what the counts leave open. A short value
-    // costs the families little wherever they look: only the longest
-    // token run is measured, and they scan it whole.
-    let sh = match (c.digits >= 7 || candidate, candidate, upper) {
-        (false, _, _) => Shapes::default(),
-        _ if text.len() < NARROW_FROM => Shapes {
-            digit_stretch: if c.digits >= 7 { c.digits } else { 0 },
-            iban_shape: true,
-            longest_run: if candidate {
-                longest_token_run(text)
-            } else {
-                0
-            },
-        },
-        (true, true, true) => shapes::<true, true>(text, &mut runs),
-        (true, true, false) => shapes::<true, false>(text, &mut runs),
-        (true, false, true) => shapes::<false, true>(text, &mut runs),
-        (true, false, false) => shapes::<false, false>(text, &mut runs),
+    // A short value costs the families little wherever they look: it is
+    // not narrowed (any 7 digits are a digit run, any capitals an IBAN
+    // shape) and its runs are not handed on; the families scan it whole.
+    let narrow = text.len() >= NARROW_FROM;
+    let digit_run = sh.digit_run || !narrow;
+    let iban_shape = sh.iban || !narrow;
+    let runs = match narrow && candidate {
+        true => sh.runs,
+        false => Runs::default(),
     };
     set(c.at > 0, Triggers::EMAIL);
     set(c.digits >= 7, Triggers::NUMERIC);
-    set(c.digits >= 7 && sh.digit_stretch >= 7, Triggers::DIGIT_RUN);
+    set(c.digits >= 7 && digit_run, Triggers::DIGIT_RUN);
     set(c.digits >= 4 && c.dot >= 3, Triggers::DOTTED);
     set(upper, Triggers::UPPER);
-    set(upper && sh.iban_shape, Triggers::IBAN_SHAPE);
+    set(upper && iban_shape, Triggers::IBAN_SHAPE);
     let double_colon = c.colon >= 2 && text.windows(2).any(|w| w == b"::");
     set(c.colon >= 7 || double_colon, Triggers::IPV6);
-    let run = if candidate { sh.longest_run } else { 0 };
+    let run = if candidate { sh.longest } else { 0 };
     let tokenish = run >= 20;
     set(c.dollar || c.dash >= 10 || tokenish, Triggers::SECRET);
     // 40 random base64 characters hold a few of each class.
@@ -265,153 +273,213 @@ pub(crate) fn scan_runs(text: &[u8]) -> Scan {
     }
 }
 
-/// Per byte, the classes the second pass follows (bits).
-static KIND: [u8; 256] = build_kind();
-const K_DIGIT: u8 = 1;
-/// What joins digit groups in a numeric token (and a leading `+`, `(`).
-const K_NUM_PUNCT: u8 = 2;
-/// The credential alphabets: base64, base64url, JWT dots, padding.
-const K_TOKEN: u8 = 4;
-/// `g-z`, `G-Z`, `_`: every prefix the secret automaton knows holds one.
-const K_WORDY: u8 = 8;
-const K_UPPER: u8 = 16;
-/// Token bytes outside base64 (`_`, `-`, `=`, `.`).
-const K_NOT_B64: u8 = 32;
-
-const fn build_kind() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut b = 0usize;
-    while b < 256 {
-        let c = b as u8;
-        let mut k = 0;
-        if c.is_ascii_digit() {
-            k |= K_DIGIT;
-        }
-        if matches!(c, b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'+') {
-            k |= K_NUM_PUNCT;
-        }
-        if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'.') {
-            k |= K_TOKEN;
-        }
-        if matches!(c, b'g'..=b'z' | b'G'..=b'Z' | b'_') {
-            k |= K_WORDY;
-        }
-        if c.is_ascii_uppercase() {
-            k |= K_UPPER;
-        }
-        if matches!(c, b'_' | b'-' | b'=' | b'.') {
-            k |= K_NOT_B64;
-        }
-        t[b] = k;
-        b += 1;
-    }
-    t
-}
-
-/// What the second pass learnt.
-#[derive(Debug, Default)]
-struct Shapes {
-    /// The most digits in one stretch of digits and number punctuation.
-    /// A numeric token (digit groups joined by single separators) lies
-    /// inside one stretch, so a card, phone or SSN needs 7+ here; digits
-    /// scattered among letters (hex digests) never add up.
-    digit_stretch: u32,
-    /// Two capitals then two digits somewhere: where an IBAN starts.
-    iban_shape: bool,
-    /// The longest token run that is not a canonical UUID (counted only
-    /// from `MIN_RUN` bytes up: the thresholds are 20 and 40).
-    longest_run: usize,
-}
-
-/// Values shorter than this are not narrowed (see [`scan_runs`]).
-const NARROW_FROM: usize = 96;
-
-/// The longest token run that is not a canonical UUID. One pass; work
-/// happens only where a run ends.
-fn longest_token_run(text: &[u8]) -> usize {
-    let mut best = 0;
-    let mut start = 0;
-    let mut consider = |from: usize, to: usize| {
-        let run = to - from;
-        if run > best && !(run == 36 && text.get(from..to).is_some_and(super::shape::is_uuid)) {
-            best = run;
-        }
+/// The counts and the shapes of `text`, from its byte masks.
+fn masked(text: &[u8]) -> (Counts, Shapes) {
+    let mut sh = Shapes::new();
+    let (mut digits, mut upper) = (0u32, 0u32);
+    let tally = bytemask::for_each_block(
+        text,
+        #[inline(always)]
+        |b| {
+            digits += b.digit.count_ones();
+            upper += b.upper.count_ones();
+            sh.block(text, b);
+        },
+    );
+    sh.finish(text);
+    let c = Counts {
+        digits,
+        upper,
+        lower: tally.lower,
+        dot: tally.dot,
+        colon: tally.colon,
+        dash: tally.dash,
+        word_punct: tally.word_punct,
+        at: tally.at,
+        dollar: tally.dollar > 0,
+        equals: tally.equals > 0,
     };
-    for (i, &b) in text.iter().enumerate() {
-        if KIND.get(usize::from(b)).copied().unwrap_or(0) & K_TOKEN == 0 {
-            consider(start, i);
-            start = i + 1;
-        }
-    }
-    consider(start.min(text.len()), text.len());
-    best
+    (c, sh)
 }
 
-/// One branch-free pass (but at the end of a long token run): digit
-/// stretches, and if asked the IBAN shape and the token runs of
-/// `MIN_RUN`+ bytes (recorded into `runs`).
-fn shapes<const RUNS: bool, const IBAN: bool>(text: &[u8], runs: &mut Runs) -> Shapes {
-    runs.complete = RUNS;
-    let mut sh = Shapes::default();
-    let mut stretch = 0u32;
-    // The classes of the last four bytes, two bits each (1 capital, 2 digit).
-    let mut window = 0u32;
-    let mut iban = false;
-    let (mut run, mut wordy, mut not_b64) = (0usize, 0u8, 0u8);
-    for (i, &b) in text.iter().enumerate() {
-        let k = KIND.get(usize::from(b)).copied().unwrap_or(0);
-        let digit = u32::from(k & K_DIGIT);
-        stretch = (stretch + digit) * u32::from(k & (K_DIGIT | K_NUM_PUNCT) != 0);
-        sh.digit_stretch = sh.digit_stretch.max(stretch);
-        if IBAN {
-            window = ((window << 2) | u32::from((k & K_UPPER) >> 4) | (digit << 1)) & 0xff;
-            iban |= window == 0b01_01_10_10;
-        }
-        if RUNS {
-            let token = k & K_TOKEN != 0;
-            if !token && run >= MIN_RUN {
-                end_run(text, i - run, i, wordy, not_b64, runs, &mut sh.longest_run);
-            }
-            let keep = 0u8.wrapping_sub(u8::from(token));
-            run = (run + 1) * usize::from(token);
-            wordy = (wordy | (k & K_WORDY)) & keep;
-            not_b64 = (not_b64 | (k & K_NOT_B64)) & keep;
+/// The shapes, followed block by block across the value.
+struct Shapes {
+    /// Offset of the next block.
+    base: usize,
+    /// Some stretch of digits and number punctuation holds 7+ digits. A
+    /// numeric token (digit groups joined by single separators) lies
+    /// inside one stretch, so a card, phone or SSN needs one; digits
+    /// scattered among letters (hex digests) never add up.
+    digit_run: bool,
+    /// Digits in the stretch still open at the end of the last block.
+    stretch: u32,
+    /// Two capitals then two digits somewhere: where an IBAN starts.
+    iban: bool,
+    prev_upper: u64,
+    prev_digit: u64,
+    /// The token run still open at the end of the last block: its length
+    /// and whether it holds a wordy or a non-base64 byte.
+    open: usize,
+    open_wordy: bool,
+    open_not_b64: bool,
+    /// The token runs of `MIN_RUN`+ bytes.
+    runs: Runs,
+    /// The longest of them that is not a canonical UUID (the thresholds
+    /// are 20 and 40, so shorter runs need not be measured).
+    longest: usize,
+}
+
+/// Bits `0..n` (`n` < 64).
+fn below(n: u32) -> u64 {
+    (1u64 << (n & 63)) - 1
+}
+
+impl Shapes {
+    fn new() -> Shapes {
+        Shapes {
+            base: 0,
+            digit_run: false,
+            stretch: 0,
+            iban: false,
+            prev_upper: 0,
+            prev_digit: 0,
+            open: 0,
+            open_wordy: false,
+            open_not_b64: false,
+            runs: Runs {
+                complete: true,
+                ..Runs::default()
+            },
+            longest: 0,
         }
     }
-    if RUNS && run >= MIN_RUN {
-        let end = text.len();
-        end_run(
-            text,
-            end - run,
+
+    #[inline(always)]
+    fn block(&mut self, text: &[u8], b: &bytemask::Block) {
+        self.digit_stretches(b);
+        if !self.iban {
+            // Ending at bit j: capitals at j-3 and j-2, digits at j-1 and j.
+            let back = |cur: u64, prev: u64, k: u32| (cur << k) | (prev >> (64 - k));
+            let (u, pu, d, pd) = (b.upper, self.prev_upper, b.digit, self.prev_digit);
+            self.iban = back(u, pu, 3) & back(u, pu, 2) & back(d, pd, 1) & d != 0;
+        }
+        self.prev_upper = b.upper;
+        self.prev_digit = b.digit;
+        self.token_runs(text, b);
+        self.base += 64;
+    }
+
+    #[inline(always)]
+    fn digit_stretches(&mut self, b: &bytemask::Block) {
+        let d = b.digit;
+        let breaks = !b.num;
+        // A stretch can reach 7 here only with 7 digits in sight.
+        if !self.digit_run && self.stretch + d.count_ones() >= 7 {
+            let mut rest = d;
+            while rest != 0 {
+                let i = rest.trailing_zeros();
+                let before = below(i);
+                // Only the stretch that starts the block continues one.
+                let carried = if breaks & before == 0 {
+                    self.stretch
+                } else {
+                    0
+                };
+                let after = breaks & !before;
+                let upto = if after == 0 {
+                    !0
+                } else {
+                    below(after.trailing_zeros())
+                };
+                if carried + (rest & upto).count_ones() >= 7 {
+                    self.digit_run = true;
+                    break;
+                }
+                rest &= !upto;
+            }
+        }
+        self.stretch = match breaks {
+            0 => self.stretch + d.count_ones(),
+            _ => (d >> (63 - breaks.leading_zeros())).count_ones(),
+        };
+    }
+
+    #[inline(always)]
+    fn token_runs(&mut self, text: &[u8], b: &bytemask::Block) {
+        let t = b.token;
+        if t == !0 {
+            self.open += 64;
+            self.open_wordy |= b.wordy != 0;
+            self.open_not_b64 |= b.not_b64 != 0;
+            return;
+        }
+        let breaks = !t;
+        // The run that started before this block (or at its start).
+        let first = breaks.trailing_zeros();
+        let len = self.open + first as usize;
+        if len >= MIN_RUN {
+            let m = below(first);
+            let end = self.base + first as usize;
+            let wordy = self.open_wordy || b.wordy & m != 0;
+            let not_b64 = self.open_not_b64 || b.not_b64 & m != 0;
+            self.end_run(text, end.saturating_sub(len), end, wordy, not_b64);
+        }
+        // Runs between the first and the last break: bit i of `long` says
+        // bytes i..i+11 are all token bytes, so the lowest one of each run
+        // is where that run starts.
+        let last = 63 - breaks.leading_zeros();
+        let mid = t & !below(first) & below(last);
+        if mid != 0 {
+            let e = mid & (mid >> 1);
+            let e = e & (e >> 2);
+            let e = e & (e >> 4);
+            let mut long = e & (e >> 3);
+            while long != 0 {
+                let s = long.trailing_zeros();
+                let from = !below(s);
+                // A break follows: `last` lies past every bit of `mid`.
+                let end = (breaks & from).trailing_zeros();
+                let m = from & below(end);
+                let at = self.base;
+                self.end_run(
+                    text,
+                    at + s as usize,
+                    at + end as usize,
+                    b.wordy & m != 0,
+                    b.not_b64 & m != 0,
+                );
+                long &= !below(end);
+            }
+        }
+        // The run open at the end of this block.
+        let tail = (!0u64).checked_shl(last + 1).unwrap_or(0);
+        self.open = (63 - last) as usize;
+        self.open_wordy = b.wordy & tail != 0;
+        self.open_not_b64 = b.not_b64 & tail != 0;
+    }
+
+    /// Closes the run still open where the value ends.
+    fn finish(&mut self, text: &[u8]) {
+        if self.open >= MIN_RUN {
+            let end = text.len();
+            let (w, n) = (self.open_wordy, self.open_not_b64);
+            self.end_run(text, end.saturating_sub(self.open), end, w, n);
+        }
+    }
+
+    fn end_run(&mut self, text: &[u8], start: usize, end: usize, wordy: bool, not_b64: bool) {
+        self.runs.push(Run {
+            start,
             end,
             wordy,
-            not_b64,
-            runs,
-            &mut sh.longest_run,
-        );
-    }
-    sh.iban_shape = iban;
-    sh
-}
-
-fn end_run(
-    text: &[u8],
-    start: usize,
-    end: usize,
-    wordy: u8,
-    not_b64: u8,
-    runs: &mut Runs,
-    longest: &mut usize,
-) {
-    runs.push(Run {
-        start,
-        end,
-        wordy: wordy != 0,
-        base64: not_b64 == 0,
-    });
-    let len = end - start;
-    if len > *longest && !(len == 36 && text.get(start..end).is_some_and(super::shape::is_uuid)) {
-        *longest = len;
+            base64: !not_b64,
+        });
+        let len = end.saturating_sub(start);
+        if len > self.longest
+            && !(len == 36 && text.get(start..end).is_some_and(super::shape::is_uuid))
+        {
+            self.longest = len;
+        }
     }
 }
 
@@ -508,5 +576,102 @@ mod tests {
             .runs
             .all()
             .is_none());
+    }
+
+    /// The mask-based scan and the byte-by-byte reference agree on every
+    /// byte value and on generated values of many lengths and shapes
+    /// (runs across block boundaries, digit stretches, IBAN shapes).
+    #[test]
+    fn masks_agree_with_the_reference() {
+        let same = |v: &[u8]| assert_eq!(scan_runs(v), reference::scan_runs(v), "{v:?}");
+        let all: Vec<u8> = (0..=255u8).collect();
+        same(&all);
+        for b in 0..=255u8 {
+            for len in [1, 7, 11, 20, 40, 63, 64, 65, 96, 128, 200] {
+                same(&vec![b; len]);
+            }
+        }
+        const PIECES: &[&str] = &[
+            "ghp_",
+            "AKIA",
+            "eyJ",
+            "0123456789abcdef",
+            "ABCDEFGHIJKLM",
+            "abcdefghijklmnopqrstu",
+            "4111 1111 1111 1111",
+            "(415) 555-1234",
+            "+44 20 7946 0958",
+            "DE89",
+            "QQ12",
+            "550e8400-e29b-41d4-a716-446655440000",
+            "a@b.co",
+            "::",
+            ":",
+            "=",
+            "$",
+            "-----",
+            "-",
+            ".",
+            "_",
+            "/",
+            "+",
+            " ",
+            "  ",
+            ",",
+            "\n",
+            "1",
+            "12",
+            "1234567",
+            "x",
+            "Zz09",
+            "é",
+            "\u{0}",
+            "\u{7f}",
+            "(",
+            ")",
+        ];
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut buf = Vec::new();
+        let mut seen = [0usize; 6];
+        for round in 0..60_000 {
+            buf.clear();
+            let target = (next() % 300) as usize;
+            while buf.len() < target {
+                match next() % 4 {
+                    0 => buf.push(next() as u8),
+                    _ => {
+                        let piece = PIECES[(next() % PIECES.len() as u64) as usize];
+                        for _ in 0..(1 + (next() % 6 == 0) as u64 * (next() % 12)) {
+                            buf.extend_from_slice(piece.as_bytes());
+                        }
+                    }
+                }
+            }
+            // Every length up to the target, now and then: unaligned tails.
+            if round % 50 == 0 {
+                for n in 0..buf.len() {
+                    same(&buf[..n]);
+                    same(&buf[n..]);
+                }
+            }
+            same(&buf);
+            let s = scan_runs(&buf);
+            let t = s.triggers;
+            let runs = s.runs.all().map_or(0, <[Run]>::len);
+            seen[0] += usize::from(runs > 0);
+            seen[1] += usize::from(t.has(Triggers::NUMERIC) && !t.has(Triggers::DIGIT_RUN));
+            seen[2] += usize::from(buf.len() >= NARROW_FROM && t.has(Triggers::DIGIT_RUN));
+            seen[3] += usize::from(buf.len() >= NARROW_FROM && t.has(Triggers::IBAN_SHAPE));
+            seen[4] += usize::from(t.has(Triggers::UPPER) && !t.has(Triggers::IBAN_SHAPE));
+            seen[5] += usize::from(t.has(Triggers::B64_40));
+        }
+        // The generator reaches every narrowed decision both ways.
+        assert!(seen.iter().all(|&n| n > 100), "{seen:?}");
     }
 }
