@@ -18,6 +18,8 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+mod direct;
+
 /// The value cannot be encoded canonically.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not canonically encodable: {0}")]
@@ -70,6 +72,15 @@ pub fn encode(value: &Value) -> Result<Vec<u8>, EncodeError> {
 /// The canonical encoding as a `String` (it is always UTF-8).
 pub fn to_string(value: &Value) -> Result<String, EncodeError> {
     String::from_utf8(encode(value)?).map_err(|e| EncodeError(e.to_string()))
+}
+
+/// The canonical encoding of a typed value, written straight from it: the
+/// same text as [`to_string`] of its `serde_json::to_value`, without
+/// building that tree (see [`direct`]).
+pub fn to_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, EncodeError> {
+    let mut out = Vec::with_capacity(512);
+    direct::encode_into(value, &mut out)?;
+    String::from_utf8(out).map_err(|e| EncodeError(e.to_string()))
 }
 
 /// Lowercase hex SHA-256 of the canonical encoding.

@@ -5,7 +5,7 @@
 
 use crate::canonical::EncodeError;
 use crate::event::Event;
-use crate::record::{Record, GENESIS_HASH};
+use crate::record::{Link, Record, GENESIS_HASH};
 use crate::SCHEMA_VERSION;
 use serde_json::Value;
 
@@ -75,32 +75,42 @@ impl ChainHead {
         event_type: &str,
         event: Value,
     ) -> Result<Record, ChainError> {
-        Ok(self.append_encoded(ts_ms, event_type, event)?.0)
+        let text = crate::canonical::to_string(&event)?;
+        let link = self.append_text(ts_ms, event_type, text)?;
+        Ok(Record {
+            schema_version: link.schema_version,
+            chain_id: link.chain_id,
+            seq: link.seq,
+            ts_ms: link.ts_ms,
+            event_type: link.event_type,
+            event,
+            prev_hash: link.prev_hash,
+            hash: link.hash,
+        })
     }
 
-    /// Like [`ChainHead::append_raw`], also returning the event's canonical
-    /// text (encoded once, for the hash and for the store).
-    pub fn append_encoded(
+    /// The next link for an event given as its canonical text
+    /// ([`Event::canonical_text`]), and advances: what the writer stages.
+    pub fn append_text(
         &mut self,
         ts_ms: i64,
         event_type: &str,
-        event: Value,
-    ) -> Result<(Record, String), ChainError> {
-        let text = crate::canonical::to_string(&event)?;
-        let mut record = Record {
+        event_text: String,
+    ) -> Result<Link, ChainError> {
+        let mut link = Link {
             schema_version: SCHEMA_VERSION,
             chain_id: self.chain_id.clone(),
             seq: self.seq.checked_add(1).ok_or(ChainError::SeqExhausted)?,
             ts_ms,
             event_type: event_type.to_owned(),
-            event,
+            event_text,
             prev_hash: self.hash.clone(),
             hash: String::new(),
         };
-        record.hash = record.compute_hash_with(&text)?;
-        self.seq = record.seq;
-        self.hash.clone_from(&record.hash);
-        Ok((record, text))
+        link.hash = link.compute_hash();
+        self.seq = link.seq;
+        self.hash.clone_from(&link.hash);
+        Ok(link)
     }
 }
 

@@ -101,6 +101,15 @@ macro_rules! events {
                 }
             }
 
+            /// The body's canonical JSON text (what `event` stores and the
+            /// hash covers), written straight from the typed body: the same
+            /// text as encoding [`Event::body`], without building it.
+            pub fn canonical_text(&self) -> Result<String, crate::canonical::EncodeError> {
+                match self {
+                    $(Event::$variant(b) => crate::canonical::to_text(b),)*
+                }
+            }
+
             /// Decodes a stored `(event_type, event)` pair.
             pub fn from_parts(event_type: &str, body: &Value) -> Result<Event, EventError> {
                 let malformed = |source| EventError::Malformed {

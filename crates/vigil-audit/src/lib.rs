@@ -37,6 +37,6 @@ pub use event::{
 };
 pub use export::{read_lines, ExportError, ExportLine};
 pub use keys::{key_id, AuditKey, KeyError, PublicKeys, SignatureProblem};
-pub use record::{Record, GENESIS_HASH};
+pub use record::{Link, Record, GENESIS_HASH};
 pub use retention::Cut;
 pub use verify::{verify, ChainReport, Problem, ProblemKind, Scope, Verifier, VerifyReport};

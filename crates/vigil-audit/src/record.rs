@@ -44,32 +44,9 @@ impl Record {
     /// The preimage split around the value of `seq`, which sits near the
     /// end: lets [`Record::hash_at_seq`] try other positions cheaply.
     fn preimage_parts(&self) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
-        self.preimage_parts_with(None)
-    }
-
-    /// [`Record::preimage_parts`], with the event's canonical text when the
-    /// caller already has it ([`Record::event_text`]).
-    fn preimage_parts_with(
-        &self,
-        event_text: Option<&str>,
-    ) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
-        let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(b"{\"chain_id\":");
-        canonical::encode_str(&self.chain_id, &mut out);
-        out.extend_from_slice(b",\"event\":");
-        match event_text {
-            Some(text) => out.extend_from_slice(text.as_bytes()),
-            None => canonical::encode_into(&self.event, &mut out)?,
-        }
-        out.extend_from_slice(b",\"event_type\":");
-        canonical::encode_str(&self.event_type, &mut out);
-        out.extend_from_slice(b",\"prev_hash\":");
-        canonical::encode_str(&self.prev_hash, &mut out);
-        out.extend_from_slice(b",\"schema_version\":");
-        out.extend_from_slice(self.schema_version.to_string().as_bytes());
-        out.extend_from_slice(b",\"seq\":");
-        let suffix = format!(",\"ts_ms\":{}}}", self.ts_ms).into_bytes();
-        Ok((out, suffix))
+        let mut event = Vec::with_capacity(256);
+        canonical::encode_into(&self.event, &mut event)?;
+        Ok(preimage_parts(&self.fields(), &event))
     }
 
     /// The hash this record's content should carry.
@@ -78,13 +55,21 @@ impl Record {
     }
 
     /// [`Record::compute_hash`] given the event's canonical text, which
-    /// must be `self.event_text()` (the writer has it already and saves
-    /// encoding the event a second time).
+    /// must be `self.event_text()` (saves encoding the event again).
     pub fn compute_hash_with(&self, event_text: &str) -> Result<String, EncodeError> {
-        let (mut out, suffix) = self.preimage_parts_with(Some(event_text))?;
-        out.extend_from_slice(self.seq.to_string().as_bytes());
-        out.extend_from_slice(&suffix);
-        Ok(hex::encode(Sha256::digest(out)))
+        Ok(hash_of(&self.fields(), event_text))
+    }
+
+    /// Every field but the event.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            schema_version: self.schema_version,
+            chain_id: &self.chain_id,
+            seq: self.seq,
+            ts_ms: self.ts_ms,
+            event_type: &self.event_type,
+            prev_hash: &self.prev_hash,
+        }
     }
 
     /// Looks for the seq at which this record's content hashes to its
@@ -124,6 +109,97 @@ impl Record {
     }
 }
 
+/// A record as the writer stages and stores it: every field of a
+/// [`Record`], the event as its canonical text instead of a
+/// `serde_json::Value` (the write path never builds one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub schema_version: u32,
+    pub chain_id: String,
+    pub seq: u64,
+    pub ts_ms: i64,
+    pub event_type: String,
+    /// The event body's canonical JSON (the `event` column).
+    pub event_text: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Link {
+    /// A record's link (encodes its event).
+    pub fn of(record: &Record) -> Result<Link, EncodeError> {
+        Ok(Link {
+            schema_version: record.schema_version,
+            chain_id: record.chain_id.clone(),
+            seq: record.seq,
+            ts_ms: record.ts_ms,
+            event_type: record.event_type.clone(),
+            event_text: record.event_text()?,
+            prev_hash: record.prev_hash.clone(),
+            hash: record.hash.clone(),
+        })
+    }
+
+    /// The hash this link's content should carry (as [`Record::compute_hash`]).
+    pub fn compute_hash(&self) -> String {
+        let f = Fields {
+            schema_version: self.schema_version,
+            chain_id: &self.chain_id,
+            seq: self.seq,
+            ts_ms: self.ts_ms,
+            event_type: &self.event_type,
+            prev_hash: &self.prev_hash,
+        };
+        hash_of(&f, &self.event_text)
+    }
+
+    pub fn reference(&self) -> RecordRef {
+        RecordRef {
+            seq: self.seq,
+            hash: self.hash.clone(),
+        }
+    }
+}
+
+/// A record's fields but the event and the hash.
+struct Fields<'a> {
+    schema_version: u32,
+    chain_id: &'a str,
+    seq: u64,
+    ts_ms: i64,
+    event_type: &'a str,
+    prev_hash: &'a str,
+}
+
+/// The preimage split around the value of `seq`: everything before it,
+/// and everything after it.
+fn preimage_parts(f: &Fields<'_>, event_text: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut out = Vec::with_capacity(event_text.len() + 256);
+    out.extend_from_slice(b"{\"chain_id\":");
+    canonical::encode_str(f.chain_id, &mut out);
+    out.extend_from_slice(b",\"event\":");
+    out.extend_from_slice(event_text);
+    out.extend_from_slice(b",\"event_type\":");
+    canonical::encode_str(f.event_type, &mut out);
+    out.extend_from_slice(b",\"prev_hash\":");
+    canonical::encode_str(f.prev_hash, &mut out);
+    out.extend_from_slice(b",\"schema_version\":");
+    out.extend_from_slice(f.schema_version.to_string().as_bytes());
+    out.extend_from_slice(b",\"seq\":");
+    let suffix = format!(",\"ts_ms\":{}}}", f.ts_ms).into_bytes();
+    (out, suffix)
+}
+
+/// Hex SHA-256 of the preimage of `f` with `event_text` as the event.
+fn hash_of(f: &Fields<'_>, event_text: &str) -> String {
+    let (prefix, suffix) = preimage_parts(f, event_text.as_bytes());
+    let mut h = Sha256::new();
+    h.update(&prefix);
+    h.update(f.seq.to_string().as_bytes());
+    h.update(&suffix);
+    hex::encode(h.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +234,18 @@ mod tests {
             r.compute_hash_with(&text).unwrap(),
             r.compute_hash().unwrap()
         );
+    }
+
+    #[test]
+    fn a_link_hashes_as_its_record() {
+        let mut r = record();
+        r.hash = r.compute_hash().unwrap();
+        let link = Link::of(&r).unwrap();
+        assert_eq!(link.compute_hash(), r.hash);
+        assert_eq!(link.reference(), r.reference());
+        let mut moved = link.clone();
+        moved.seq += 1;
+        assert_ne!(moved.compute_hash(), r.hash);
     }
 
     #[test]

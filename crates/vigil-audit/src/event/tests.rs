@@ -149,6 +149,26 @@ fn every_type_round_trips_and_is_canonically_encodable() {
 }
 
 #[test]
+fn the_direct_text_is_the_canonical_encoding_of_the_body() {
+    let mut all = samples();
+    // Escapes, an empty and an absent optional, and a busier masked map.
+    let mut odd = intent();
+    odd.sql = "SELECT '\"\\\n\t\u{1}é😀' -- x".into();
+    odd.approval_id = None;
+    odd.tables.clear();
+    all.push(Event::StatementIntent(odd));
+    for ev in all {
+        let body = ev.body().unwrap();
+        assert_eq!(
+            ev.canonical_text().unwrap(),
+            canonical::to_string(&body).unwrap(),
+            "{}",
+            ev.event_type()
+        );
+    }
+}
+
+#[test]
 fn optional_fields_may_be_absent_in_older_records() {
     let body = serde_json::json!({
         "reason": "bad signature", "client_addr": "1.2.3.4:5", "tls": false

@@ -24,26 +24,24 @@ use sqlx::Connection;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use vigil_audit::{Checkpoint, Record};
+use vigil_audit::{Checkpoint, Link, Record};
 
-/// A record on its way into SQLite: the record, its canonical event text
-/// (the `event` column) and its search columns.
+/// A record on its way into SQLite: the link (the event as its canonical
+/// text, the `event` column) and its search columns.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
-    pub record: Record,
-    pub text: String,
+    pub link: Link,
     pub index: IndexFields,
 }
 
 impl Row {
     /// Rebuilds the text and search columns of a record read back.
-    fn of(record: Record) -> Result<Row, String> {
-        let text = record.event_text().map_err(|e| e.to_string())?;
+    fn of(record: &Record) -> Result<Row, String> {
+        let link = Link::of(record).map_err(|e| e.to_string())?;
         let event = record.decode_event().map_err(|e| e.to_string())?;
         Ok(Row {
             index: IndexFields::of(&event),
-            text,
-            record,
+            link,
         })
     }
 }
@@ -106,7 +104,7 @@ fn journals_of(db: &Path) -> Vec<PathBuf> {
 /// Appends `rows` and `checkpoint` to `out` as journal lines.
 pub(crate) fn encode(rows: &[&Row], checkpoint: Option<&Checkpoint>, out: &mut Vec<u8>) {
     for row in rows {
-        let r = &row.record;
+        let r = &row.link;
         out.push(b'R');
         out.extend_from_slice(b"{\"schema_version\":");
         out.extend_from_slice(r.schema_version.to_string().as_bytes());
@@ -119,7 +117,7 @@ pub(crate) fn encode(rows: &[&Row], checkpoint: Option<&Checkpoint>, out: &mut V
         out.extend_from_slice(b",\"event_type\":");
         vigil_audit::canonical::encode_str(&r.event_type, out);
         out.extend_from_slice(b",\"event\":");
-        out.extend_from_slice(row.text.as_bytes());
+        out.extend_from_slice(r.event_text.as_bytes());
         out.extend_from_slice(b",\"prev_hash\":");
         vigil_audit::canonical::encode_str(&r.prev_hash, out);
         out.extend_from_slice(b",\"hash\":");
@@ -146,7 +144,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Vec<Entry> {
         let entry = match line.split_first() {
             Some((b'R', json)) => serde_json::from_slice::<Record>(json)
                 .ok()
-                .and_then(|r| Row::of(r).ok())
+                .and_then(|r| Row::of(&r).ok())
                 .map(|r| Entry::Record(Box::new(r))),
             Some((b'C', json)) => serde_json::from_slice::<Checkpoint>(json)
                 .ok()
@@ -268,7 +266,7 @@ pub(crate) async fn replay(
     entries: &[Entry],
 ) -> Result<Recovered, AuditError> {
     let Some(chain) = entries.first().map(|e| match e {
-        Entry::Record(r) => r.record.chain_id.clone(),
+        Entry::Record(r) => r.link.chain_id.clone(),
         Entry::Checkpoint(c) => c.chain_id.clone(),
     }) else {
         return Ok(Recovered::default());
@@ -294,7 +292,7 @@ pub(crate) async fn replay(
     for entry in entries {
         match entry {
             Entry::Record(row) => {
-                let r = &row.record;
+                let r = &row.link;
                 if r.chain_id != chain {
                     return Err(refuse(format!("record of chain {:?}", r.chain_id)));
                 }
@@ -304,7 +302,7 @@ pub(crate) async fn replay(
                 if r.seq != seq + 1 || r.prev_hash != hash {
                     return Err(refuse(format!("seq {} does not follow seq {seq}", r.seq)));
                 }
-                if r.compute_hash().ok().as_deref() != Some(r.hash.as_str()) {
+                if r.compute_hash() != r.hash {
                     return Err(refuse(format!("seq {} does not match its hash", r.seq)));
                 }
                 seq = r.seq;

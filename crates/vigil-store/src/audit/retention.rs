@@ -145,12 +145,13 @@ impl Writer {
         ));
         let now = (self.settings.clock)();
         let mut head = state.head.clone();
-        let body = event.body().map_err(vigil_audit::ChainError::from)?;
-        let (record, text) = stage(&mut head, now, event.event_type(), body)?;
-        let reference = record.reference();
+        let text = event
+            .canonical_text()
+            .map_err(vigil_audit::ChainError::from)?;
+        let link = stage(&mut head, now, event.event_type(), text)?;
+        let reference = link.reference();
         let row = Row {
-            record,
-            text,
+            link,
             index: super::index::IndexFields::of(&event),
         };
         rows::insert_rows(&mut tx, self.store.backend(), &[&row], false).await?;

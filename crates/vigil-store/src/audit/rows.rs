@@ -116,14 +116,14 @@ pub(crate) async fn insert_rows(
         let sql = insert_sql(chunk.len(), backend, skip_present);
         let mut q = sqlx::query(&sql);
         for s in chunk {
-            let (r, idx) = (&s.record, &s.index);
+            let (r, idx) = (&s.link, &s.index);
             q = q
                 .bind(r.chain_id.as_str())
                 .bind(to_i64(r.seq))
                 .bind(r.ts_ms)
                 .bind(i64::from(r.schema_version))
                 .bind(r.event_type.as_str())
-                .bind(s.text.as_str())
+                .bind(r.event_text.as_str())
                 .bind(r.prev_hash.as_str())
                 .bind(r.hash.as_str())
                 .bind(idx.session_id)

@@ -12,20 +12,20 @@ use super::rows;
 use super::writer::{AuditSettings, Counters};
 use super::AuditError;
 use crate::Store;
-use serde_json::Value;
 use sqlx::pool::PoolConnection;
 use sqlx::Any;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use vigil_audit::{AuditKey, ChainHead, Checkpoint, Record, RecordRef};
+use vigil_audit::{AuditKey, ChainHead, Checkpoint, Link, RecordRef};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, AuditError>>;
 
-/// One queued append, serialized by the caller's task.
+/// One queued append, encoded by the caller's task.
 pub(super) struct Pending {
     pub event_type: &'static str,
-    pub body: Value,
+    /// The event's canonical JSON ([`vigil_audit::Event::canonical_text`]).
+    pub text: String,
     pub index: IndexFields,
     pub reply: Reply<RecordRef>,
 }
@@ -386,11 +386,10 @@ impl Writer {
         let mut head = state.head.clone();
         let mut staged = Vec::with_capacity(batch.len());
         for p in batch {
-            match stage(&mut head, now, p.event_type, p.body) {
-                Ok((record, text)) => staged.push(Staged {
+            match stage(&mut head, now, p.event_type, p.text) {
+                Ok(link) => staged.push(Staged {
                     row: Row {
-                        record,
-                        text,
+                        link,
                         index: p.index,
                     },
                     reply: p.reply,
@@ -434,7 +433,7 @@ impl Writer {
         let mut rows = Vec::with_capacity(staged.len());
         let mut answers = Vec::with_capacity(staged.len());
         for s in staged {
-            answers.push((s.reply, s.row.record.reference()));
+            answers.push((s.reply, s.row.link.reference()));
             rows.push(s.row);
         }
         self.hand_over(rows, checkpoint);
@@ -533,14 +532,14 @@ fn elapsed(now: i64, then: i64) -> u64 {
     u64::try_from(now.saturating_sub(then)).unwrap_or(0)
 }
 
-/// Chains one event onto `head`: the record and its canonical event text.
+/// Chains one event, given as its canonical text, onto `head`.
 pub(super) fn stage(
     head: &mut ChainHead,
     now: i64,
     event_type: &str,
-    body: Value,
-) -> Result<(Record, String), AuditError> {
-    Ok(head.append_encoded(now, event_type, body)?)
+    text: String,
+) -> Result<Link, AuditError> {
+    Ok(head.append_text(now, event_type, text)?)
 }
 
 fn journal_error(path: &std::path::Path, e: &std::io::Error) -> AuditError {

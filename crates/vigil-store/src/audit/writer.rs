@@ -115,13 +115,15 @@ impl Counters {
 }
 
 /// The writer's command for appending `event`, and the caller's ticket.
-/// Serialized here, on the caller's task, so the writer only hashes.
+/// Encoded here, on the caller's task, so the writer only hashes.
 fn queued(event: &Event) -> Result<(Command, AppendTicket), AuditError> {
-    let body = event.body().map_err(vigil_audit::ChainError::from)?;
+    let text = event
+        .canonical_text()
+        .map_err(vigil_audit::ChainError::from)?;
     let (reply, rx) = oneshot::channel();
     let pending = Pending {
         event_type: event.event_type(),
-        body,
+        text,
         index: IndexFields::of(event),
         reply,
     };
