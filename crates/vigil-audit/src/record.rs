@@ -44,32 +44,13 @@ impl Record {
     /// The preimage split around the value of `seq`, which sits near the
     /// end: lets [`Record::hash_at_seq`] try other positions cheaply.
     fn preimage_parts(&self) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
-        let mut event = Vec::with_capacity(256);
-        canonical::encode_into(&self.event, &mut event)?;
-        Ok(preimage_parts(&self.fields(), &event))
+        let link = Link::of(self)?;
+        Ok(preimage_parts(&link.fields(), link.event_text.as_bytes()))
     }
 
     /// The hash this record's content should carry.
     pub fn compute_hash(&self) -> Result<String, EncodeError> {
-        Ok(hex::encode(Sha256::digest(self.preimage()?)))
-    }
-
-    /// [`Record::compute_hash`] given the event's canonical text, which
-    /// must be `self.event_text()` (saves encoding the event again).
-    pub fn compute_hash_with(&self, event_text: &str) -> Result<String, EncodeError> {
-        Ok(hash_of(&self.fields(), event_text))
-    }
-
-    /// Every field but the event.
-    fn fields(&self) -> Fields<'_> {
-        Fields {
-            schema_version: self.schema_version,
-            chain_id: &self.chain_id,
-            seq: self.seq,
-            ts_ms: self.ts_ms,
-            event_type: &self.event_type,
-            prev_hash: &self.prev_hash,
-        }
+        Ok(Link::of(self)?.compute_hash())
     }
 
     /// Looks for the seq at which this record's content hashes to its
@@ -142,15 +123,23 @@ impl Link {
 
     /// The hash this link's content should carry (as [`Record::compute_hash`]).
     pub fn compute_hash(&self) -> String {
-        let f = Fields {
+        let (prefix, suffix) = preimage_parts(&self.fields(), self.event_text.as_bytes());
+        let mut h = Sha256::new();
+        h.update(&prefix);
+        h.update(self.seq.to_string().as_bytes());
+        h.update(&suffix);
+        hex::encode(h.finalize())
+    }
+
+    /// Every field but the event and the hash.
+    fn fields(&self) -> Fields<'_> {
+        Fields {
             schema_version: self.schema_version,
             chain_id: &self.chain_id,
-            seq: self.seq,
             ts_ms: self.ts_ms,
             event_type: &self.event_type,
             prev_hash: &self.prev_hash,
-        };
-        hash_of(&f, &self.event_text)
+        }
     }
 
     pub fn reference(&self) -> RecordRef {
@@ -161,11 +150,11 @@ impl Link {
     }
 }
 
-/// A record's fields but the event and the hash.
+/// A record's fields but the event, the hash and the seq (the preimage is
+/// split around the seq).
 struct Fields<'a> {
     schema_version: u32,
     chain_id: &'a str,
-    seq: u64,
     ts_ms: i64,
     event_type: &'a str,
     prev_hash: &'a str,
@@ -188,16 +177,6 @@ fn preimage_parts(f: &Fields<'_>, event_text: &[u8]) -> (Vec<u8>, Vec<u8>) {
     out.extend_from_slice(b",\"seq\":");
     let suffix = format!(",\"ts_ms\":{}}}", f.ts_ms).into_bytes();
     (out, suffix)
-}
-
-/// Hex SHA-256 of the preimage of `f` with `event_text` as the event.
-fn hash_of(f: &Fields<'_>, event_text: &str) -> String {
-    let (prefix, suffix) = preimage_parts(f, event_text.as_bytes());
-    let mut h = Sha256::new();
-    h.update(&prefix);
-    h.update(f.seq.to_string().as_bytes());
-    h.update(&suffix);
-    hex::encode(h.finalize())
 }
 
 #[cfg(test)]
@@ -224,16 +203,6 @@ mod tests {
         let mut as_value = serde_json::to_value(&r).unwrap();
         as_value.as_object_mut().unwrap().remove("hash");
         assert_eq!(r.preimage().unwrap(), canonical::encode(&as_value).unwrap());
-    }
-
-    #[test]
-    fn the_hash_from_the_event_text_is_the_hash() {
-        let r = record();
-        let text = r.event_text().unwrap();
-        assert_eq!(
-            r.compute_hash_with(&text).unwrap(),
-            r.compute_hash().unwrap()
-        );
     }
 
     #[test]

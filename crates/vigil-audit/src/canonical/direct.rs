@@ -62,6 +62,16 @@ fn wide(out: &mut Vec<u8>, v: i128) -> Result<(), EncodeError> {
     }
 }
 
+/// `Serializer` methods that write an integer in decimal.
+macro_rules! decimal {
+    ($($method:ident: $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<(), EncodeError> {
+            int(self.out, v);
+            Ok(())
+        }
+    )*};
+}
+
 impl<'a> ser::Serializer for Ser<'a> {
     type Ok = ();
     type Error = EncodeError;
@@ -78,40 +88,18 @@ impl<'a> ser::Serializer for Ser<'a> {
             .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
+    decimal!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
     fn serialize_i128(self, v: i128) -> Result<(), EncodeError> {
         wide(self.out, v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), EncodeError> {
-        int(self.out, v);
-        Ok(())
     }
     fn serialize_u128(self, v: u128) -> Result<(), EncodeError> {
         match u64::try_from(v) {
@@ -272,53 +260,29 @@ impl<'a> Seq<'a> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.close();
-        Ok(())
-    }
+/// The array-like compounds all push elements in order.
+macro_rules! seq_like {
+    ($($tr:ident :: $method:ident),*) => {$(
+        impl ser::$tr for Seq<'_> {
+            type Ok = ();
+            type Error = EncodeError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), EncodeError> {
+                self.close();
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.close();
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.close();
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.close();
-        Ok(())
-    }
-}
+seq_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object: members are encoded into `buf` as they come and written out
 /// sorted by key at the end. Inside a struct variant it is wrapped as
@@ -413,41 +377,42 @@ impl ser::SerializeMap for Obj<'_> {
     }
 }
 
-impl ser::SerializeStruct for Obj<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), EncodeError> {
-        self.member(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.close()
-    }
+/// Struct members have static keys.
+macro_rules! struct_like {
+    ($($tr:ident),*) => {$(
+        impl ser::$tr for Obj<'_> {
+            type Ok = ();
+            type Error = EncodeError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), EncodeError> {
+                self.member(Cow::Borrowed(key), value)
+            }
+            fn end(self) -> Result<(), EncodeError> {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Obj<'_> {
-    type Ok = ();
-    type Error = EncodeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), EncodeError> {
-        self.member(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), EncodeError> {
-        self.close()
-    }
-}
+struct_like!(SerializeStruct, SerializeStructVariant);
 
 /// Turns a map key into its string, accepting what `serde_json` accepts.
 struct KeySer;
 
 fn key_refused() -> EncodeError {
     EncodeError("key must be a string".to_owned())
+}
+
+/// `KeySer` methods whose key is the value's `Display` text.
+macro_rules! key_text {
+    ($($method:ident: $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<String, EncodeError> {
+            Ok(v.to_string())
+        }
+    )*};
 }
 
 impl ser::Serializer for KeySer {
@@ -461,47 +426,25 @@ impl ser::Serializer for KeySer {
     type SerializeStruct = ser::Impossible<String, EncodeError>;
     type SerializeStructVariant = ser::Impossible<String, EncodeError>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<String, EncodeError> {
-        Ok(v.to_string())
-    }
+    key_text!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
+        serialize_char: char
+    );
     fn serialize_f32(self, _v: f32) -> Result<String, EncodeError> {
         Err(key_refused())
     }
     fn serialize_f64(self, _v: f64) -> Result<String, EncodeError> {
         Err(key_refused())
-    }
-    fn serialize_char(self, v: char) -> Result<String, EncodeError> {
-        Ok(v.to_string())
     }
     fn serialize_str(self, v: &str) -> Result<String, EncodeError> {
         Ok(v.to_owned())

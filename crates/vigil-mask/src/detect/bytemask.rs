@@ -390,13 +390,7 @@ mod tests {
 
     #[test]
     fn simd_and_table_agree_on_generated_values() {
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = crate::detect::xorshift(0x2545_f491_4f6c_dd1du64);
         const INTERESTING: &[u8] = b"09AZaz_-+/=.:@$ ()gGfF\0\x7f\x80\xff";
         let mut buf = vec![0u8; 400];
         for round in 0..20_000 {

@@ -175,6 +175,18 @@ impl Detectors {
     }
 }
 
+/// A xorshift64 generator for the generated-value tests (deterministic).
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut rng = seed;
+    move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    }
+}
+
 /// Sorts spans and folds overlapping ones into the earliest.
 fn merge(spans: &mut Vec<Span>) {
     if spans.len() < 2 {
@@ -269,13 +281,7 @@ mod tests {
             "10.0.0.1",
         ];
         let det = Detectors::new().unwrap();
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = crate::detect::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut narrowed, mut whole) = (Vec::new(), Vec::new());
         let (mut found, mut narrowed_values) = (0, 0);
         for _ in 0..40_000 {
@@ -284,7 +290,7 @@ mod tests {
             for _ in 0..n {
                 let piece = PIECES[(next() % PIECES.len() as u64) as usize];
                 // Repeat a piece now and then: long runs and long keys.
-                for _ in 0..(1 + (next() % 8 == 0) as u64 * (next() % 6)) {
+                for _ in 0..(1 + u64::from(next().is_multiple_of(8)) * (next() % 6)) {
                     v.push_str(piece);
                 }
             }

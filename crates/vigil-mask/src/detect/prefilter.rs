@@ -630,13 +630,7 @@ mod tests {
             "(",
             ")",
         ];
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = crate::detect::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut buf = Vec::new();
         let mut seen = [0usize; 6];
         for round in 0..60_000 {
@@ -647,7 +641,7 @@ mod tests {
                     0 => buf.push(next() as u8),
                     _ => {
                         let piece = PIECES[(next() % PIECES.len() as u64) as usize];
-                        for _ in 0..(1 + (next() % 6 == 0) as u64 * (next() % 12)) {
+                        for _ in 0..(1 + u64::from(next().is_multiple_of(6)) * (next() % 12)) {
                             buf.extend_from_slice(piece.as_bytes());
                         }
                     }
