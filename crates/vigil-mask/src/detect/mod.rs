@@ -123,8 +123,9 @@ impl Detectors {
         self.find_with(text, false, out);
     }
 
-    /// `everywhere`: no narrowing to token runs or to the text before a
-    /// `:`/`=` (the reference the narrowed scans are tested against).
+    /// `everywhere`: no narrowing to digit stretches, token runs or the
+    /// text before a `:`/`=` (the reference the narrowed scans are tested
+    /// against).
     fn find_with(&self, text: &[u8], everywhere: bool, out: &mut Vec<Span>) {
         out.clear();
         if shape::known_clean(text) {
@@ -138,12 +139,12 @@ impl Detectors {
         if t.has(Triggers::EMAIL) {
             email::find(text, out);
         }
-        let numbers = match everywhere {
-            false => t.has(Triggers::DIGIT_RUN),
-            true => t.has(Triggers::NUMERIC),
+        let (numbers, stretches) = match everywhere {
+            false => (t.has(Triggers::DIGIT_RUN), scan.stretches.all()),
+            true => (t.has(Triggers::NUMERIC), None),
         };
         if numbers || t.has(Triggers::DOTTED) {
-            numeric::find(text, t.has(Triggers::DOTTED), numbers, out);
+            numeric::find(text, t.has(Triggers::DOTTED), numbers, stretches, out);
         }
         let iban = match everywhere {
             false => t.has(Triggers::IBAN_SHAPE),
@@ -304,6 +305,140 @@ mod tests {
         // values long enough to be narrowed.
         assert!(found > 10_000, "{found}");
         assert!(narrowed_values > 10_000, "{narrowed_values}");
+    }
+
+    /// Digits of `len` random decimal digits, Luhn-valid when `luhn`
+    /// (with a Visa prefix, so 13, 16 and 19 digits make a card).
+    fn digits(next: &mut impl FnMut() -> u64, len: usize, luhn: bool) -> String {
+        let mut d: Vec<u64> = (0..len).map(|_| next() % 10).collect();
+        if luhn {
+            d[0] = 4;
+            let sum: u64 = d[..len - 1]
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, &x)| match i % 2 {
+                    0 => (2 * x) % 10 + (2 * x) / 10,
+                    _ => x,
+                })
+                .sum();
+            d[len - 1] = (10 - sum % 10) % 10;
+        }
+        d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
+    }
+
+    /// Groups `s` by `every` digits joined by `sep`.
+    fn grouped(s: &str, every: usize, sep: &str) -> String {
+        let parts: Vec<&str> = (0..s.len())
+            .step_by(every)
+            .map(|i| &s[i..(i + every).min(s.len())])
+            .collect();
+        parts.join(sep)
+    }
+
+    /// Values built around digit stretches: groups of 1 to 19 digits,
+    /// Luhn-valid cards (bare and grouped), SSNs, phones, hex digests,
+    /// digits glued to words on either side, `+`, `(`, `)`, separators,
+    /// filler so most values are narrowed and stretches cross 64-byte
+    /// blocks, and sometimes more stretches than are recorded. Walking
+    /// only the stretches finds what walking the whole value finds.
+    #[test]
+    fn numeric_walk_over_stretches_finds_what_whole_walk_finds() {
+        const PIECES: &[&str] = &[
+            " ",
+            " ",
+            " ",
+            "-",
+            "-",
+            ".",
+            "/",
+            "(",
+            ")",
+            "+",
+            ") ",
+            " (",
+            ")-",
+            "--",
+            "  ",
+            "a",
+            "x",
+            "Z9",
+            "_",
+            "ORD",
+            "ssn ",
+            "social ",
+            "SSN:",
+            ",",
+            ";",
+            ":",
+            "#",
+            "\"",
+            "é",
+            "\n",
+            "=",
+            "v1.",
+            "10.0.0.1",
+            "ref ",
+            "lorem ipsum dolor sit amet, ",
+            "Customer 12 of the benchmark; lives at 4567 Example Street. Notes: ",
+        ];
+        const LENS: &[usize] = &[1, 2, 3, 4, 7, 8, 9, 10, 13, 16, 19];
+        let det = Detectors::new().unwrap();
+        let mut next = crate::detect::xorshift(0x2545_f491_4f6c_dd1du64);
+        let (mut narrowed, mut whole) = (Vec::new(), Vec::new());
+        // Cards, SSNs and phones found by narrowed walks; narrowed walks;
+        // fallbacks to the whole walk (too many stretches).
+        let mut seen = [0usize; 3];
+        for _ in 0..40_000 {
+            let mut v = String::new();
+            for _ in 0..1 + next() % 32 {
+                let r = next();
+                let piece = match r % 16 {
+                    0 | 1 => digits(&mut next, LENS[(r >> 8) as usize % LENS.len()], false),
+                    2 => digits(&mut next, [13, 16, 19][(r >> 8) as usize % 3], true),
+                    3 => grouped(
+                        &digits(&mut next, 16, true),
+                        4,
+                        [" ", "-"][(r >> 8) as usize % 2],
+                    ),
+                    4 => format!(
+                        "{:03}-{:02}-{:04}",
+                        1 + next() % 665,
+                        1 + next() % 99,
+                        1 + next() % 9999
+                    ),
+                    5 => format!(
+                        "({}) {}-{:04}",
+                        200 + next() % 800,
+                        200 + next() % 800,
+                        next() % 10_000
+                    ),
+                    6 => format!("+{} {}", 1 + next() % 99, digits(&mut next, 9, false)),
+                    7 => format!("{:016x}{:016x}", next(), next()),
+                    _ => PIECES[(r >> 8) as usize % PIECES.len()].to_string(),
+                };
+                v.push_str(&piece);
+            }
+            let v = v.as_bytes();
+            det.find_with(v, false, &mut narrowed);
+            det.find_with(v, true, &mut whole);
+            assert_eq!(narrowed, whole, "{:?}", String::from_utf8_lossy(v));
+            let scan = prefilter::scan_runs(v);
+            let t = scan.triggers;
+            if v.len() >= 96 && t.has(Triggers::DIGIT_RUN) && !t.has(Triggers::DOTTED) {
+                let numeric = [Kind::Card, Kind::Ssn, Kind::Phone];
+                match scan.stretches.all() {
+                    Some(_) => {
+                        seen[0] += whole.iter().filter(|s| numeric.contains(&s.kind)).count();
+                        seen[1] += 1;
+                    }
+                    None => seen[2] += 1,
+                }
+            }
+        }
+        // The generator reaches the detectors, the narrowed walk and the
+        // fallback to the whole walk.
+        assert!(seen.iter().all(|&n| n > 1_000), "{seen:?}");
     }
 
     #[test]

@@ -2,31 +2,48 @@
 //! tokens of a value. Each accepts a shape and then a checksum or range,
 //! so timestamps, prices and order ids are left alone.
 
-use super::token::{for_each_token, Sep, Token};
+use super::prefilter::Stretch;
+use super::token::{for_each_token, for_each_token_in, Sep, Token};
 use super::{Kind, Span};
 use crate::validate;
 
-/// Appends every numeric match in `text` to `out`.
-pub(crate) fn find(text: &[u8], ipv4: bool, numbers: bool, out: &mut Vec<Span>) {
-    for_each_token(text, |t| {
-        let digits = total_digits(t, 0, t.len.saturating_sub(1));
-        if digits < 7 && !(ipv4 && t.len >= 4) {
-            return;
-        }
-        if ipv4 {
-            find_ipv4(text, t, out);
-        }
-        // Each shape needs a minimum of digits: skip what cannot match.
-        if numbers && digits >= 13 {
-            find_cards(text, t, out);
-        }
-        if numbers && digits >= 9 {
-            find_ssn(text, t, out);
-        }
-        if numbers && (digits >= 10 || (t.plus.is_some() && digits >= 8)) {
-            find_phones(text, t, out);
-        }
-    });
+/// Appends every numeric match in `text` to `out`. `stretches`, if known:
+/// every stretch of digits and number punctuation holding 7+ digits.
+pub(crate) fn find(
+    text: &[u8],
+    ipv4: bool,
+    numbers: bool,
+    stretches: Option<&[Stretch]>,
+    out: &mut Vec<Span>,
+) {
+    let check = |t: &Token| check_token(text, t, ipv4, numbers, out);
+    // Without IPv4 only tokens of 7+ digits count, and each lies inside a
+    // stretch of 7+ digits: walk those alone. An IPv4 token needs only 4.
+    match stretches.filter(|_| !ipv4) {
+        Some(list) => for_each_token_in(text, list.iter().map(|s| s.range()), check),
+        None => for_each_token(text, check),
+    }
+}
+
+/// Appends the matches in one token to `out`.
+fn check_token(text: &[u8], t: &Token, ipv4: bool, numbers: bool, out: &mut Vec<Span>) {
+    let digits = total_digits(t, 0, t.len.saturating_sub(1));
+    if digits < 7 && !(ipv4 && t.len >= 4) {
+        return;
+    }
+    if ipv4 {
+        find_ipv4(text, t, out);
+    }
+    // Each shape needs a minimum of digits: skip what cannot match.
+    if numbers && digits >= 13 {
+        find_cards(text, t, out);
+    }
+    if numbers && digits >= 9 {
+        find_ssn(text, t, out);
+    }
+    if numbers && (digits >= 10 || (t.plus.is_some() && digits >= 8)) {
+        find_phones(text, t, out);
+    }
 }
 
 fn digits_of<'a>(
@@ -213,7 +230,7 @@ mod tests {
 
     fn kinds(s: &str) -> Vec<(Kind, String)> {
         let mut out = Vec::new();
-        find(s.as_bytes(), true, true, &mut out);
+        find(s.as_bytes(), true, true, None, &mut out);
         out.into_iter()
             .map(|sp| (sp.kind, s[sp.start..sp.end].to_string()))
             .collect()

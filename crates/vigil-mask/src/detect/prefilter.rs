@@ -7,6 +7,9 @@ use super::bytemask;
 
 #[cfg(test)]
 mod reference;
+mod stretch;
+
+pub(crate) use stretch::{Stretch, Stretches};
 
 /// Families worth running on a value (a bit set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,6 +192,9 @@ impl Runs {
 pub(crate) struct Scan {
     pub(crate) triggers: Triggers,
     pub(crate) runs: Runs,
+    /// Where the numeric tokens of 7+ digits can be (recorded when the
+    /// value is narrowed and `DIGIT_RUN` is set).
+    pub(crate) stretches: Stretches,
     /// A `$` or five dashes: a prefix outside the token alphabet (crypt
     /// hashes, `SCRAM-SHA-256$`, `-----BEGIN `) may be present, so the
     /// prefix automaton scans the whole value.
@@ -222,11 +228,16 @@ const NARROW_FROM: usize = 96;
 /// counts come from them, and so do the shapes (digit stretches, the IBAN
 /// shape, token runs), a few word operations per 64 bytes.
 pub(crate) fn scan_runs(text: &[u8]) -> Scan {
-    // Too short for a credential candidate and for narrowing: only the
-    // counts matter, and one table pass is cheapest.
     let (c, sh) = match text.len() < CANDIDATE_LEN {
-        true => (count(text), Shapes::new()),
-        false => masked(text),
+        // Too short for a credential candidate and for narrowing: only
+        // the counts matter, and one table pass is cheapest. (No empty
+        // `Shapes` either: these are most values, and filling one in and
+        // moving its runs and stretches costs about as much as counting.)
+        true => (count(text), None),
+        false => {
+            let (c, sh) = masked(text);
+            (c, Some(sh))
+        }
     };
     let letters = c.upper + c.lower;
     let alnum = letters + c.digits + c.word_punct;
@@ -241,25 +252,34 @@ pub(crate) fn scan_runs(text: &[u8]) -> Scan {
     let candidate =
         alnum >= 16 && text.len() >= CANDIDATE_LEN && letters > 0 && (c.digits + c.dash) > 0;
     let upper = c.upper >= 2 && c.digits >= 10;
+    let longest = sh.as_ref().map_or(0, |sh| sh.longest);
     // A short value costs the families little wherever they look: it is
     // not narrowed (any 7 digits are a digit run, any capitals an IBAN
-    // shape) and its runs are not handed on; the families scan it whole.
-    let narrow = text.len() >= NARROW_FROM;
-    let digit_run = sh.digit_run || !narrow;
-    let iban_shape = sh.iban || !narrow;
-    let runs = match narrow && candidate {
-        true => sh.runs,
-        false => Runs::default(),
+    // shape) and its runs and stretches are not handed on; the families
+    // scan it whole.
+    let narrowed = sh.filter(|_| text.len() >= NARROW_FROM);
+    let digit_run = c.digits >= 7 && narrowed.as_ref().is_none_or(|sh| sh.digits.found);
+    let iban_shape = narrowed.as_ref().is_none_or(|sh| sh.iban);
+    let (runs, stretches) = match narrowed {
+        Some(sh) => (
+            if candidate { sh.runs } else { Runs::default() },
+            if digit_run {
+                sh.digits.stretches
+            } else {
+                Stretches::default()
+            },
+        ),
+        None => (Runs::default(), Stretches::default()),
     };
     set(c.at > 0, Triggers::EMAIL);
     set(c.digits >= 7, Triggers::NUMERIC);
-    set(c.digits >= 7 && digit_run, Triggers::DIGIT_RUN);
+    set(digit_run, Triggers::DIGIT_RUN);
     set(c.digits >= 4 && c.dot >= 3, Triggers::DOTTED);
     set(upper, Triggers::UPPER);
     set(upper && iban_shape, Triggers::IBAN_SHAPE);
     let double_colon = c.colon >= 2 && text.windows(2).any(|w| w == b"::");
     set(c.colon >= 7 || double_colon, Triggers::IPV6);
-    let run = if candidate { sh.longest } else { 0 };
+    let run = if candidate { longest } else { 0 };
     let tokenish = run >= 20;
     set(c.dollar || c.dash >= 10 || tokenish, Triggers::SECRET);
     // 40 random base64 characters hold a few of each class.
@@ -269,6 +289,7 @@ pub(crate) fn scan_runs(text: &[u8]) -> Scan {
     Scan {
         triggers: Triggers(t),
         runs,
+        stretches,
         odd_prefix: c.dollar || c.dash >= 5,
     }
 }
@@ -306,13 +327,9 @@ fn masked(text: &[u8]) -> (Counts, Shapes) {
 struct Shapes {
     /// Offset of the next block.
     base: usize,
-    /// Some stretch of digits and number punctuation holds 7+ digits. A
-    /// numeric token (digit groups joined by single separators) lies
-    /// inside one stretch, so a card, phone or SSN needs one; digits
-    /// scattered among letters (hex digests) never add up.
-    digit_run: bool,
-    /// Digits in the stretch still open at the end of the last block.
-    stretch: u32,
+    /// The stretches of digits and number punctuation holding 7+ digits
+    /// (see [`stretch`]).
+    digits: stretch::Tracker,
     /// Two capitals then two digits somewhere: where an IBAN starts.
     iban: bool,
     prev_upper: u64,
@@ -338,8 +355,7 @@ impl Shapes {
     fn new() -> Shapes {
         Shapes {
             base: 0,
-            digit_run: false,
-            stretch: 0,
+            digits: stretch::Tracker::new(),
             iban: false,
             prev_upper: 0,
             prev_digit: 0,
@@ -356,7 +372,7 @@ impl Shapes {
 
     #[inline(always)]
     fn block(&mut self, text: &[u8], b: &bytemask::Block) {
-        self.digit_stretches(b);
+        self.digits.block(self.base, b);
         if !self.iban {
             // Ending at bit j: capitals at j-3 and j-2, digits at j-1 and j.
             let back = |cur: u64, prev: u64, k: u32| (cur << k) | (prev >> (64 - k));
@@ -367,41 +383,6 @@ impl Shapes {
         self.prev_digit = b.digit;
         self.token_runs(text, b);
         self.base += 64;
-    }
-
-    #[inline(always)]
-    fn digit_stretches(&mut self, b: &bytemask::Block) {
-        let d = b.digit;
-        let breaks = !b.num;
-        // A stretch can reach 7 here only with 7 digits in sight.
-        if !self.digit_run && self.stretch + d.count_ones() >= 7 {
-            let mut rest = d;
-            while rest != 0 {
-                let i = rest.trailing_zeros();
-                let before = below(i);
-                // Only the stretch that starts the block continues one.
-                let carried = if breaks & before == 0 {
-                    self.stretch
-                } else {
-                    0
-                };
-                let after = breaks & !before;
-                let upto = if after == 0 {
-                    !0
-                } else {
-                    below(after.trailing_zeros())
-                };
-                if carried + (rest & upto).count_ones() >= 7 {
-                    self.digit_run = true;
-                    break;
-                }
-                rest &= !upto;
-            }
-        }
-        self.stretch = match breaks {
-            0 => self.stretch + d.count_ones(),
-            _ => (d >> (63 - breaks.leading_zeros())).count_ones(),
-        };
     }
 
     #[inline(always)]
@@ -460,6 +441,7 @@ impl Shapes {
 
     /// Closes the run still open where the value ends.
     fn finish(&mut self, text: &[u8]) {
+        self.digits.finish(text.len());
         if self.open >= MIN_RUN {
             let end = text.len();
             let (w, n) = (self.open_wordy, self.open_not_b64);
@@ -578,6 +560,35 @@ mod tests {
             .is_none());
     }
 
+    #[test]
+    fn stretches_of_seven_digits_are_recorded() {
+        // 7 digits across a block boundary, a phone, a hex digest's
+        // scattered digits and a stretch ending the value.
+        let v = format!(
+            "{}12 3456 7x call (415) 555-1234, ref 3f2a9c81d4e5b6a7f +1 555 0100 200",
+            "n".repeat(60)
+        );
+        let s = scan_runs(v.as_bytes());
+        assert!(s.triggers.has(Triggers::DIGIT_RUN));
+        let found: Vec<&str> = s
+            .stretches
+            .all()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let (start, end) = r.range();
+                &v[start..end]
+            })
+            .collect();
+        assert_eq!(found, ["12 3456 7", " (415) 555-1234", " +1 555 0100 200"]);
+        // More stretches than remembered: walk everything.
+        let many = long(&"x 555-1234 ".repeat(5));
+        let s = scan_runs(many.as_bytes());
+        assert!(s.triggers.has(Triggers::DIGIT_RUN) && s.stretches.all().is_none());
+        // Short values are walked whole.
+        assert!(scan_runs(b"call (415) 555-1234").stretches.all().is_none());
+    }
+
     /// The mask-based scan and the byte-by-byte reference agree on every
     /// byte value and on generated values of many lengths and shapes
     /// (runs across block boundaries, digit stretches, IBAN shapes).
@@ -632,7 +643,7 @@ mod tests {
         ];
         let mut next = crate::detect::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut buf = Vec::new();
-        let mut seen = [0usize; 6];
+        let mut seen = [0usize; 8];
         for round in 0..60_000 {
             buf.clear();
             let target = (next() % 300) as usize;
@@ -664,6 +675,10 @@ mod tests {
             seen[3] += usize::from(buf.len() >= NARROW_FROM && t.has(Triggers::IBAN_SHAPE));
             seen[4] += usize::from(t.has(Triggers::UPPER) && !t.has(Triggers::IBAN_SHAPE));
             seen[5] += usize::from(t.has(Triggers::B64_40));
+            let stretches = s.stretches.all().map(<[Stretch]>::len);
+            let digit_run = buf.len() >= NARROW_FROM && t.has(Triggers::DIGIT_RUN);
+            seen[6] += usize::from(digit_run && stretches.is_some_and(|n| n > 1));
+            seen[7] += usize::from(digit_run && stretches.is_none());
         }
         // The generator reaches every narrowed decision both ways.
         assert!(seen.iter().all(|&n| n > 100), "{seen:?}");

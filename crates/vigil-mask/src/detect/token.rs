@@ -138,12 +138,43 @@ fn sep_at(text: &[u8], i: usize) -> Option<(Sep, usize)> {
 }
 
 /// Calls `f` with every numeric token in `text`.
-pub(crate) fn for_each_token(text: &[u8], mut f: impl FnMut(&Token)) {
-    let mut i = 0;
+pub(crate) fn for_each_token(text: &[u8], f: impl FnMut(&Token)) {
+    for_each_token_in(text, [(0, text.len())], f);
+}
+
+/// Calls `f` with the numeric tokens of `text` that start in each range
+/// `from..to` (in order), as the walk over the whole of `text` finds
+/// them, provided each `from` is 0 or the byte before it is neither a
+/// digit nor one of ` -./()+` (a token holds only those bytes, so none
+/// spans `from`).
+///
+/// Why that is enough: the whole walk reaches `from` either standing at
+/// or before it with no possible token start in between (then it goes on
+/// exactly as this walk does), or skipping a word that runs through
+/// `from - 1` and `from`. Then `from` holds a digit after a word byte,
+/// which is no token start, so this walk skips the same word. Boundaries
+/// (`+`, `(`, glued words, keywords) are read from the whole `text`; a
+/// word running on past `to` is skipped only up to `to`, where this walk
+/// ends anyway.
+pub(crate) fn for_each_token_in(
+    text: &[u8],
+    ranges: impl IntoIterator<Item = (usize, usize)>,
+    mut f: impl FnMut(&Token),
+) {
     let mut token = Token::new();
-    while i < text.len() {
+    for (from, to) in ranges {
+        walk(text, from, to, &mut token, &mut f);
+    }
+}
+
+/// The walk over `from..to` (see [`for_each_token_in`]).
+fn walk(text: &[u8], from: usize, to: usize, token: &mut Token, f: &mut impl FnMut(&Token)) {
+    // A range lies within `text`; clamped, `to` also bounds every read.
+    let to = to.min(text.len());
+    let mut i = from;
+    while i < to {
         // Jump to the next byte that can start a token.
-        match text.get(i..).and_then(|rest| {
+        match text.get(i..to).and_then(|rest| {
             rest.iter()
                 .position(|&b| BYTES.get(usize::from(b)).copied().unwrap_or(0) & START != 0)
         }) {
@@ -154,21 +185,20 @@ pub(crate) fn for_each_token(text: &[u8], mut f: impl FnMut(&Token)) {
             i += 1;
             // Skip the rest of a word so no token starts in its middle.
             if is_word(at(text, i - 1)) {
-                while i < text.len() && is_word(at(text, i)) {
-                    i += 1;
-                }
+                i = word_end(text, i, to);
             }
             continue;
         }
-        i = read_token(text, i, &mut token);
+        i = read_token(text, i, to, token);
         if token.len > 0 {
-            f(&token);
+            f(token);
         }
     }
 }
 
-/// Fills `token` from `start`; returns where scanning resumes.
-fn read_token(text: &[u8], start: usize, token: &mut Token) -> usize {
+/// Fills `token` from `start`; returns where scanning resumes (a word
+/// glued to the token is skipped, but not past `stop`).
+fn read_token(text: &[u8], start: usize, stop: usize, token: &mut Token) -> usize {
     token.plus = (at(text, start) == b'+').then_some(start);
     token.open = (at(text, start) == b'(').then_some(start);
     token.len = 0;
@@ -198,11 +228,16 @@ fn read_token(text: &[u8], start: usize, token: &mut Token) -> usize {
     // Digits glued to a word (`1234abc`) are an identifier, not a number.
     if is_word(at(text, pos)) {
         token.len -= 1;
-        while is_word(at(text, pos)) {
-            pos += 1;
-        }
+        pos = word_end(text, pos, stop);
     }
     pos
+}
+
+/// Where the word bytes from `i` end, looking no further than `stop`
+/// (within `text`).
+fn word_end(text: &[u8], i: usize, stop: usize) -> usize {
+    let rest = text.get(i..stop).unwrap_or_default();
+    i + rest.iter().position(|&b| !is_word(b)).unwrap_or(rest.len())
 }
 
 #[cfg(test)]

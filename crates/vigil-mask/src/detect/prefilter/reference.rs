@@ -2,7 +2,8 @@
 //! byte-by-byte shape pass. Kept as the reference the mask-based
 //! [`super::scan_runs`] is tested against.
 
-use super::{count, Run, Runs, Scan, Triggers, MIN_RUN, NARROW_FROM};
+use super::stretch::MIN_DIGITS;
+use super::{count, Run, Runs, Scan, Stretches, Triggers, MIN_RUN, NARROW_FROM};
 
 /// Scans `text`: the families that could match, and its long token runs.
 /// The byte counts take one pass; values that could hold a number, an
@@ -29,6 +30,7 @@ pub(super) fn scan_runs(text: &[u8]) -> Scan {
         (false, _, _) => Shapes::default(),
         _ if text.len() < NARROW_FROM => Shapes {
             digit_stretch: if c.digits >= 7 { c.digits } else { 0 },
+            stretches: Stretches::default(),
             iban_shape: true,
             longest_run: if candidate {
                 longest_token_run(text)
@@ -41,9 +43,10 @@ pub(super) fn scan_runs(text: &[u8]) -> Scan {
         (true, false, true) => shapes::<false, true>(text, &mut runs),
         (true, false, false) => shapes::<false, false>(text, &mut runs),
     };
+    let digit_run = c.digits >= 7 && sh.digit_stretch >= 7;
     set(c.at > 0, Triggers::EMAIL);
     set(c.digits >= 7, Triggers::NUMERIC);
-    set(c.digits >= 7 && sh.digit_stretch >= 7, Triggers::DIGIT_RUN);
+    set(digit_run, Triggers::DIGIT_RUN);
     set(c.digits >= 4 && c.dot >= 3, Triggers::DOTTED);
     set(upper, Triggers::UPPER);
     set(upper && sh.iban_shape, Triggers::IBAN_SHAPE);
@@ -56,9 +59,14 @@ pub(super) fn scan_runs(text: &[u8]) -> Scan {
     let b64 = run >= 40 && c.upper >= 4 && c.lower >= 4 && c.digits >= 1;
     set(b64, Triggers::B64_40);
     set((c.colon > 0 || c.equals) && letters >= 5, Triggers::ASSIGN);
+    let stretches = match digit_run {
+        true => sh.stretches,
+        false => Stretches::default(),
+    };
     Scan {
         triggers: Triggers(t),
         runs,
+        stretches,
         odd_prefix: c.dollar || c.dash >= 5,
     }
 }
@@ -114,6 +122,8 @@ struct Shapes {
     /// inside one stretch, so a card, phone or SSN needs 7+ here; digits
     /// scattered among letters (hex digests) never add up.
     digit_stretch: u32,
+    /// The stretches of 7+ digits (values of `NARROW_FROM`+ bytes).
+    stretches: Stretches,
     /// Two capitals then two digits somewhere: where an IBAN starts.
     iban_shape: bool,
     /// The longest token run that is not a canonical UUID (counted only
@@ -152,8 +162,12 @@ fn longest_token_run(text: &[u8]) -> usize {
 /// `MIN_RUN`+ bytes (recorded into `runs`).
 fn shapes<const RUNS: bool, const IBAN: bool>(text: &[u8], runs: &mut Runs) -> Shapes {
     runs.complete = RUNS;
-    let mut sh = Shapes::default();
+    let mut sh = Shapes {
+        stretches: Stretches::new(),
+        ..Shapes::default()
+    };
     let mut stretch = 0u32;
+    let mut stretch_start = 0;
     // The classes of the last four bytes, two bits each (1 capital, 2 digit).
     let mut window = 0u32;
     let mut iban = false;
@@ -161,7 +175,14 @@ fn shapes<const RUNS: bool, const IBAN: bool>(text: &[u8], runs: &mut Runs) -> S
     for (i, &b) in text.iter().enumerate() {
         let k = KIND.get(usize::from(b)).copied().unwrap_or(0);
         let digit = u32::from(k & K_DIGIT);
-        stretch = (stretch + digit) * u32::from(k & (K_DIGIT | K_NUM_PUNCT) != 0);
+        let num = k & (K_DIGIT | K_NUM_PUNCT) != 0;
+        if !num {
+            if stretch >= MIN_DIGITS {
+                sh.stretches.push(stretch_start, i);
+            }
+            stretch_start = i + 1;
+        }
+        stretch = (stretch + digit) * u32::from(num);
         sh.digit_stretch = sh.digit_stretch.max(stretch);
         if IBAN {
             window = ((window << 2) | u32::from((k & K_UPPER) >> 4) | (digit << 1)) & 0xff;
@@ -177,6 +198,9 @@ fn shapes<const RUNS: bool, const IBAN: bool>(text: &[u8], runs: &mut Runs) -> S
             wordy = (wordy | (k & K_WORDY)) & keep;
             not_b64 = (not_b64 | (k & K_NOT_B64)) & keep;
         }
+    }
+    if stretch >= MIN_DIGITS {
+        sh.stretches.push(stretch_start, text.len());
     }
     if RUNS && run >= MIN_RUN {
         let end = text.len();
