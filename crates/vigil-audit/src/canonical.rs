@@ -15,8 +15,8 @@
 //! serde_json's key order depends on a cargo feature (`preserve_order`) that
 //! any crate in the build could switch on, and a hash must not.
 
+use crate::digest::Sha256;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 mod direct;
 
@@ -85,7 +85,7 @@ pub fn to_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Encode
 
 /// Lowercase hex SHA-256 of the canonical encoding.
 pub fn sha256_hex(value: &Value) -> Result<String, EncodeError> {
-    Ok(hex::encode(Sha256::digest(encode(value)?)))
+    Ok(Sha256::hex_of(&encode(value)?))
 }
 
 fn encode_number(n: &serde_json::Number, out: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -9,10 +9,10 @@
 
 mod file;
 
+use crate::digest::Sha256;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -109,7 +109,7 @@ impl AuditKey {
 
 /// A public key's id: hex SHA-256 of its 32 raw bytes, first 16 digits.
 pub fn key_id(key: &VerifyingKey) -> String {
-    let digest = hex::encode(Sha256::digest(key.as_bytes()));
+    let digest = Sha256::hex_of(key.as_bytes());
     digest.get(..16).unwrap_or(&digest).to_owned()
 }
 

@@ -19,6 +19,7 @@
 pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
+mod digest;
 pub mod event;
 pub mod export;
 pub mod keys;

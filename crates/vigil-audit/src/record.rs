@@ -3,10 +3,10 @@
 //! canonical JSON of every other field (see [`crate::canonical`]).
 
 use crate::canonical::{self, EncodeError};
+use crate::digest::Sha256;
 use crate::event::{Event, EventError, RecordRef};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// `prev_hash` of a chain's first record (seq 1): 64 zeros.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -35,17 +35,19 @@ impl Record {
     /// but `hash`, keys sorted. Written out field by field (the keys below
     /// are already in byte order) so the event is not cloned into a map.
     pub fn preimage(&self) -> Result<Vec<u8>, EncodeError> {
-        let (mut out, suffix) = self.preimage_parts()?;
-        out.extend_from_slice(self.seq.to_string().as_bytes());
-        out.extend_from_slice(&suffix);
-        Ok(out)
-    }
-
-    /// The preimage split around the value of `seq`, which sits near the
-    /// end: lets [`Record::hash_at_seq`] try other positions cheaply.
-    fn preimage_parts(&self) -> Result<(Vec<u8>, Vec<u8>), EncodeError> {
         let link = Link::of(self)?;
-        Ok(preimage_parts(&link.fields(), link.event_text.as_bytes()))
+        let p = Pieces::of(&link.fields());
+        let mut out = Vec::with_capacity(link.event_text.len() + 256);
+        for piece in [
+            p.head.as_slice(),
+            link.event_text.as_bytes(),
+            &p.mid,
+            self.seq.to_string().as_bytes(),
+            p.tail.as_bytes(),
+        ] {
+            out.extend_from_slice(piece);
+        }
+        Ok(out)
     }
 
     /// The hash this record's content should carry.
@@ -58,16 +60,16 @@ impl Record {
     /// records moved (swapped, renumbered) to another position; only run
     /// on a record whose hash already failed, so the cost is paid once.
     pub fn hash_at_seq(&self, window: u64) -> Option<u64> {
-        let (prefix, suffix) = self.preimage_parts().ok()?;
+        let link = Link::of(self).ok()?;
+        let p = Pieces::of(&link.fields());
         let mut base = Sha256::new();
-        base.update(&prefix);
+        p.before_seq(link.event_text.as_bytes(), &mut base);
         let lo = self.seq.saturating_sub(window).max(1);
         let hi = self.seq.saturating_add(window);
-        (lo..=hi).filter(|&s| s != self.seq).find(|s| {
+        (lo..=hi).filter(|&s| s != self.seq).find(|&s| {
             let mut h = base.clone();
-            h.update(s.to_string().as_bytes());
-            h.update(&suffix);
-            hex::encode(h.finalize()) == self.hash
+            p.seq_onward(s, &mut h);
+            h.finish_hex() == self.hash
         })
     }
 
@@ -122,13 +124,13 @@ impl Link {
     }
 
     /// The hash this link's content should carry (as [`Record::compute_hash`]).
+    /// The event text is hashed where it lies, not copied into a preimage.
     pub fn compute_hash(&self) -> String {
-        let (prefix, suffix) = preimage_parts(&self.fields(), self.event_text.as_bytes());
+        let p = Pieces::of(&self.fields());
         let mut h = Sha256::new();
-        h.update(&prefix);
-        h.update(self.seq.to_string().as_bytes());
-        h.update(&suffix);
-        hex::encode(h.finalize())
+        p.before_seq(self.event_text.as_bytes(), &mut h);
+        p.seq_onward(self.seq, &mut h);
+        h.finish_hex()
     }
 
     /// Every field but the event and the hash.
@@ -160,23 +162,44 @@ struct Fields<'a> {
     prev_hash: &'a str,
 }
 
-/// The preimage split around the value of `seq`: everything before it,
-/// and everything after it.
-fn preimage_parts(f: &Fields<'_>, event_text: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    let mut out = Vec::with_capacity(event_text.len() + 256);
-    out.extend_from_slice(b"{\"chain_id\":");
-    canonical::encode_str(f.chain_id, &mut out);
-    out.extend_from_slice(b",\"event\":");
-    out.extend_from_slice(event_text);
-    out.extend_from_slice(b",\"event_type\":");
-    canonical::encode_str(f.event_type, &mut out);
-    out.extend_from_slice(b",\"prev_hash\":");
-    canonical::encode_str(f.prev_hash, &mut out);
-    out.extend_from_slice(b",\"schema_version\":");
-    out.extend_from_slice(f.schema_version.to_string().as_bytes());
-    out.extend_from_slice(b",\"seq\":");
-    let suffix = format!(",\"ts_ms\":{}}}", f.ts_ms).into_bytes();
-    (out, suffix)
+/// The preimage around its two variable parts: it is `head`, the event
+/// text, `mid`, the seq's digits, then `tail` (the keys in byte order).
+struct Pieces {
+    head: Vec<u8>,
+    mid: Vec<u8>,
+    tail: String,
+}
+
+impl Pieces {
+    fn of(f: &Fields<'_>) -> Pieces {
+        let mut head = Vec::with_capacity(f.chain_id.len() + 24);
+        head.extend_from_slice(b"{\"chain_id\":");
+        canonical::encode_str(f.chain_id, &mut head);
+        head.extend_from_slice(b",\"event\":");
+        let mut mid = Vec::with_capacity(f.event_type.len() + f.prev_hash.len() + 64);
+        mid.extend_from_slice(b",\"event_type\":");
+        canonical::encode_str(f.event_type, &mut mid);
+        mid.extend_from_slice(b",\"prev_hash\":");
+        canonical::encode_str(f.prev_hash, &mut mid);
+        mid.extend_from_slice(b",\"schema_version\":");
+        mid.extend_from_slice(f.schema_version.to_string().as_bytes());
+        mid.extend_from_slice(b",\"seq\":");
+        let tail = format!(",\"ts_ms\":{}}}", f.ts_ms);
+        Pieces { head, mid, tail }
+    }
+
+    /// Feeds everything before the seq's digits.
+    fn before_seq(&self, event_text: &[u8], h: &mut Sha256) {
+        h.update(&self.head);
+        h.update(event_text);
+        h.update(&self.mid);
+    }
+
+    /// Feeds `seq`'s digits and the rest.
+    fn seq_onward(&self, seq: u64, h: &mut Sha256) {
+        h.update(seq.to_string().as_bytes());
+        h.update(self.tail.as_bytes());
+    }
 }
 
 #[cfg(test)]
@@ -203,6 +226,19 @@ mod tests {
         let mut as_value = serde_json::to_value(&r).unwrap();
         as_value.as_object_mut().unwrap().remove("hash");
         assert_eq!(r.preimage().unwrap(), canonical::encode(&as_value).unwrap());
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_the_preimage() {
+        let r = record();
+        let hash = r.compute_hash().unwrap();
+        assert_eq!(hash, Sha256::hex_of(&r.preimage().unwrap()));
+        // Computed independently (Python's hashlib over the preimage text),
+        // so a change of layout or hash function cannot pass unnoticed.
+        assert_eq!(
+            hash,
+            "0e61566752bf09bbff6d3b918163e858c9041e326c06cbe643d9aff77df6dee4"
+        );
     }
 
     #[test]

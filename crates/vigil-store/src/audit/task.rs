@@ -1,9 +1,18 @@
-//! The writer task: the only code that appends to a chain. It batches
-//! whatever is queued (group commit), chains it onto its head, commits it in
-//! one transaction ([`super::commit`]) and only then answers every caller.
-//! The head advances only after a commit succeeds; a failed batch answers
-//! every caller with an error and makes the writer reload its head from the
-//! store before the next batch, so the chain never forks.
+//! The writer: the only code that appends to a chain. It batches whatever
+//! is queued (group commit), chains it onto its head, makes it durable (the
+//! journal's append and flush, or one transaction: [`super::commit`]) and
+//! only then answers every caller. The head advances only after the write
+//! succeeds; a failed batch answers every caller with an error and makes the
+//! writer reload its head from the store before the next batch, so the
+//! chain never forks.
+//!
+//! A writer with a journal (a SQLite store) runs on a thread of its own
+//! ([`Writer::spawn`]) and appends and flushes the journal in place: a
+//! statement's intent then costs one wake-up of that thread and one of the
+//! session, not a hop to the blocking pool and back through the async
+//! workers' queue (where it waited behind the sessions' own work). A writer
+//! without one (PostgreSQL) stays a task on the caller's runtime, whose
+//! connections it shares.
 
 use super::index::IndexFields;
 use super::ingest::{self, Gate, Item};
@@ -20,6 +29,9 @@ use tokio::sync::{mpsc, oneshot};
 use vigil_audit::{AuditKey, ChainHead, Checkpoint, Link, RecordRef};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, AuditError>>;
+
+/// Resolves once a spawned writer has stopped ([`Writer::spawn`]).
+pub(super) type Stopped = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// One queued append, encoded by the caller's task.
 pub(super) struct Pending {
@@ -46,7 +58,7 @@ pub(super) struct Staged {
 /// A SQLite store's write-ahead journal and the ingester behind it
 /// ([`journal`], [`ingest`]).
 pub(super) struct JournalState {
-    file: Arc<Mutex<Journal>>,
+    file: Journal,
     path: std::path::PathBuf,
     /// A write or flush failed: the file's tail is not trusted until it is
     /// emptied (once SQLite holds everything acknowledged before).
@@ -137,7 +149,7 @@ impl Writer {
         ));
         self.store.add_gate(gate.clone());
         self.journal = Some(JournalState {
-            file: Arc::new(Mutex::new(file)),
+            file,
             path,
             broken: false,
             gate,
@@ -177,24 +189,16 @@ impl Writer {
                     "the audit journal cannot be written and the store is behind it".to_owned(),
                 ));
             }
-            let file = j.file.clone();
-            blocking(move || lock(&file)?.reset())
-                .await
-                .map_err(|e| journal_error(&j.path, &e))?;
+            j.file.reset().map_err(|e| journal_error(&j.path, &e))?;
             j.broken = false;
         }
         let mut bytes = Vec::with_capacity(rows.len() * 768 + 256);
         journal::encode(&rows, checkpoint, &mut bytes);
         // Everything in the journal is in SQLite: it may be emptied first.
         let all_ingested = j.gate.caught_up();
-        let file = j.file.clone();
-        match blocking(move || {
-            let mut f = lock(&file)?;
-            let trim = all_ingested && f.len() > journal::TRIM_AT;
-            f.append(&bytes, trim)
-        })
-        .await
-        {
+        // In place: this is the writer's own thread ([`Writer::spawn`]).
+        let trim = all_ingested && j.file.len() > journal::TRIM_AT;
+        match j.file.append(&bytes, trim) {
             Ok(()) => Ok(()),
             Err(e) => {
                 j.broken = true;
@@ -242,8 +246,7 @@ impl Writer {
         if !j.gate.caught_up() {
             return;
         }
-        let file = j.file.clone();
-        if let Err(e) = blocking(move || lock(&file)?.reset()).await {
+        if let Err(e) = j.file.reset() {
             tracing::warn!(journal = %j.path.display(), error = %e, "cannot empty the audit journal");
         }
     }
@@ -276,7 +279,40 @@ impl Writer {
         Ok(())
     }
 
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+    /// Runs the writer until its channel closes or it is told to close:
+    /// on a thread of its own with a single-threaded runtime when it has a
+    /// journal (its file I/O then blocks only that thread), else as a task
+    /// on the caller's runtime. The returned future resolves when it has
+    /// stopped.
+    pub fn spawn(self, rx: mpsc::Receiver<Command>) -> Result<Stopped, AuditError> {
+        if self.journal.is_none() {
+            let task = tokio::spawn(self.run(rx));
+            return Ok(Box::pin(async move {
+                let _ = task.await;
+            }));
+        }
+        let unavailable = |e: std::io::Error| {
+            AuditError::Unavailable(format!("cannot start the audit writer's thread: {e}"))
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(unavailable)?;
+        let (done, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name(format!("vigil-audit-{}", self.chain_id))
+            .spawn(move || {
+                rt.block_on(self.run(rx));
+                drop(rt);
+                let _ = done.send(());
+            })
+            .map_err(unavailable)?;
+        Ok(Box::pin(async move {
+            let _ = stopped.await;
+        }))
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         let mut tick = tokio::time::interval(self.tick_period());
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -547,20 +583,6 @@ fn journal_error(path: &std::path::Path, e: &std::io::Error) -> AuditError {
         "cannot write the audit journal {}: {e}",
         path.display()
     ))
-}
-
-fn lock(file: &Mutex<Journal>) -> std::io::Result<std::sync::MutexGuard<'_, Journal>> {
-    file.lock()
-        .map_err(|_| std::io::Error::other("the journal's lock is poisoned"))
-}
-
-/// Runs file I/O off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> std::io::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
 }
 
 /// True when every caller dropped its ticket (nobody awaits the commit).

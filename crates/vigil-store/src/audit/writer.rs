@@ -1,10 +1,10 @@
-//! [`AuditLog`]: the handle callers append through. One writer task per
-//! chain does the work ([`super::task`]); every clone of the handle talks
+//! [`AuditLog`]: the handle callers append through. One writer per chain
+//! does the work ([`super::task`]); every clone of the handle talks
 //! to it over one bounded channel, and `append` returns only once the
 //! record is committed.
 
 use super::index::IndexFields;
-use super::task::{Command, Pending, Writer};
+use super::task::{Command, Pending, Stopped, Writer};
 use super::AuditError;
 use crate::Store;
 use std::future::Future;
@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 use vigil_audit::{AuditKey, Checkpoint, CheckpointPolicy, Event, RecordRef};
 
 /// Unix milliseconds now; replaceable so tests control time.
@@ -156,7 +155,8 @@ struct Inner {
     chain_id: String,
     counters: Arc<Counters>,
     tx: mpsc::Sender<Command>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    /// Resolves when the writer has stopped; taken by the first `close`.
+    stopped: Mutex<Option<Stopped>>,
 }
 
 impl AuditLog {
@@ -174,13 +174,13 @@ impl AuditLog {
         let counters = Arc::new(Counters::default());
         let writer =
             Writer::start(store, key, chain_id.clone(), settings, counters.clone()).await?;
-        let task = tokio::spawn(writer.run(rx));
+        let stopped = writer.spawn(rx)?;
         Ok(AuditLog {
             inner: Arc::new(Inner {
                 chain_id,
                 counters,
                 tx,
-                task: Mutex::new(Some(task)),
+                stopped: Mutex::new(Some(stopped)),
             }),
         })
     }
@@ -251,9 +251,9 @@ impl AuditLog {
     pub async fn close(&self) -> Result<(), AuditError> {
         let (reply, rx) = oneshot::channel();
         let result = self.request(Command::Close(reply), rx).await;
-        let task = self.inner.task.lock().ok().and_then(|mut t| t.take());
-        if let Some(task) = task {
-            let _ = task.await;
+        let stopped = self.inner.stopped.lock().ok().and_then(|mut t| t.take());
+        if let Some(stopped) = stopped {
+            stopped.await;
         }
         match result {
             // Already closed by another clone.
