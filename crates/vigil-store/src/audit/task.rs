@@ -299,8 +299,10 @@ impl Writer {
             .build()
             .map_err(unavailable)?;
         let (done, stopped) = oneshot::channel::<()>();
+        // A fixed name: the chain id comes from the config, and a name
+        // holding a NUL byte would make `spawn` panic.
         std::thread::Builder::new()
-            .name(format!("vigil-audit-{}", self.chain_id))
+            .name("vigil-audit".to_owned())
             .spawn(move || {
                 rt.block_on(self.run(rx));
                 drop(rt);
