@@ -351,6 +351,38 @@ fn below(n: u32) -> u64 {
     (1u64 << (n & 63)) - 1
 }
 
+/// The runs of `MIN`+ bytes lying wholly inside one block: the runs of
+/// `!breaks` between its first break `first` and its last `last`, as bit
+/// ranges `[start, end)` (each ends at a break). Used for the token runs
+/// and the digit stretches alike.
+#[inline(always)]
+fn inner_runs<const MIN: u32>(
+    breaks: u64,
+    first: u32,
+    last: u32,
+) -> impl Iterator<Item = (u32, u32)> {
+    let mid = !breaks & !below(first) & below(last);
+    // Bit i of `long` says bytes i..i+MIN are all in a run, so the lowest
+    // one of each run of `MIN`+ bytes is where that run starts. (A
+    // constant trip count: the loop unrolls to a few shifts.)
+    let (mut long, mut covered) = (mid, 1);
+    while covered < MIN {
+        let k = covered.min(MIN - covered);
+        long &= long >> k;
+        covered += k;
+    }
+    std::iter::from_fn(move || {
+        if long == 0 {
+            return None;
+        }
+        let start = long.trailing_zeros();
+        // A break follows: `last` lies past every bit of `mid`.
+        let end = (breaks & !below(start)).trailing_zeros();
+        long &= !below(end);
+        Some((start, end))
+    })
+}
+
 impl Shapes {
     fn new() -> Shapes {
         Shapes {
@@ -405,32 +437,18 @@ impl Shapes {
             let not_b64 = self.open_not_b64 || b.not_b64 & m != 0;
             self.end_run(text, end.saturating_sub(len), end, wordy, not_b64);
         }
-        // Runs between the first and the last break: bit i of `long` says
-        // bytes i..i+11 are all token bytes, so the lowest one of each run
-        // is where that run starts.
+        // Runs between the first and the last break.
         let last = 63 - breaks.leading_zeros();
-        let mid = t & !below(first) & below(last);
-        if mid != 0 {
-            let e = mid & (mid >> 1);
-            let e = e & (e >> 2);
-            let e = e & (e >> 4);
-            let mut long = e & (e >> 3);
-            while long != 0 {
-                let s = long.trailing_zeros();
-                let from = !below(s);
-                // A break follows: `last` lies past every bit of `mid`.
-                let end = (breaks & from).trailing_zeros();
-                let m = from & below(end);
-                let at = self.base;
-                self.end_run(
-                    text,
-                    at + s as usize,
-                    at + end as usize,
-                    b.wordy & m != 0,
-                    b.not_b64 & m != 0,
-                );
-                long &= !below(end);
-            }
+        for (start, end) in inner_runs::<{ MIN_RUN as u32 }>(breaks, first, last) {
+            let m = !below(start) & below(end);
+            let at = self.base;
+            self.end_run(
+                text,
+                at + start as usize,
+                at + end as usize,
+                b.wordy & m != 0,
+                b.not_b64 & m != 0,
+            );
         }
         // The run open at the end of this block.
         let tail = (!0u64).checked_shl(last + 1).unwrap_or(0);

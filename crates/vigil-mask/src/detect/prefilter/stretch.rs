@@ -9,7 +9,7 @@
 //! split by its letters and never add up).
 
 use super::super::bytemask;
-use super::below;
+use super::{below, inner_runs};
 
 /// Digits a stretch needs to hold a card, phone or SSN token.
 pub(crate) const MIN_DIGITS: u32 = 7;
@@ -117,22 +117,11 @@ impl Tracker {
         let first = breaks.trailing_zeros();
         let head = self.open_digits + (digit & below(first)).count_ones();
         self.close(self.open_start, base + first as usize, head);
-        // Stretches between the first and the last break: bit i of `long`
-        // says bytes i..i+7 are all in the class, so the lowest one of each
-        // stretch of 7+ bytes is where it starts (a shorter one cannot
-        // hold 7 digits).
-        let mid = !breaks & !below(first) & below(last);
-        let e = mid & (mid >> 1);
-        let e = e & (e >> 2);
-        let mut long = e & (e >> 3);
-        while long != 0 {
-            let s = long.trailing_zeros();
-            let from = !below(s);
-            // A break follows: `last` lies past every bit of `mid`.
-            let end = (breaks & from).trailing_zeros();
-            let digits = (digit & from & below(end)).count_ones();
-            self.close(base + s as usize, base + end as usize, digits);
-            long &= !below(end);
+        // Stretches between the first and the last break (a stretch of
+        // fewer than 7 bytes cannot hold 7 digits).
+        for (start, end) in inner_runs::<MIN_DIGITS>(breaks, first, last) {
+            let digits = (digit & !below(start) & below(end)).count_ones();
+            self.close(base + start as usize, base + end as usize, digits);
         }
     }
 
