@@ -201,6 +201,42 @@ async fn search_filters_match_the_indexed_columns() {
 }
 
 #[tokio::test]
+async fn the_principal_connection_and_verdict_indexes_skip_rows_without_them() {
+    let (store, _log, _k, _c, _d) = sample_trail().await;
+    // Written for equality filters: each index leaves out the NULL rows
+    // (statement outcomes), and the filters search reads with still use it.
+    for (index, column) in [
+        ("audit_records_sub", "user_sub"),
+        ("audit_records_email", "user_email"),
+        ("audit_records_connection", "connection_name"),
+        ("audit_records_verdict", "verdict"),
+    ] {
+        let (sql,): (String,) = sqlx::query_as("SELECT sql FROM sqlite_master WHERE name = $1")
+            .bind(index)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert!(
+            sql.contains(&format!("WHERE {column} IS NOT NULL")),
+            "{index}: {sql}"
+        );
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+            "EXPLAIN QUERY PLAN SELECT seq FROM audit_records WHERE {column} = $1 \
+             AND ts_ms >= $2 ORDER BY ts_ms DESC LIMIT 50"
+        ))
+        .bind("x")
+        .bind(0_i64)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert!(
+            plan.iter().any(|(_, _, _, detail)| detail.contains(index)),
+            "{column} = ? does not use {index}: {plan:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn pages_follow_by_cursor_or_offset() {
     let (store, _log, _k, _c, _d) = sample_trail().await;
     let all = SearchFilter::default();

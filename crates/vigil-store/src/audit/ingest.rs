@@ -62,6 +62,16 @@ impl Gate {
         self.queued.fetch_add(n, Ordering::AcqRel);
     }
 
+    /// Entries handed over so far.
+    pub(crate) fn handed_over(&self) -> u64 {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Entries committed to SQLite so far.
+    pub(crate) fn ingested(&self) -> u64 {
+        self.done.load(Ordering::Acquire)
+    }
+
     /// Entries handed over and not yet in SQLite.
     pub(crate) fn backlog(&self) -> u64 {
         self.queued

@@ -55,17 +55,62 @@ pub(super) struct Staged {
     pub reply: Reply<RecordRef>,
 }
 
-/// A SQLite store's write-ahead journal and the ingester behind it
-/// ([`journal`], [`ingest`]).
+/// A SQLite store's write-ahead journal (two files, [`journal`]) and the
+/// ingester behind it ([`ingest`]).
 pub(super) struct JournalState {
-    file: Journal,
-    path: std::path::PathBuf,
-    /// A write or flush failed: the file's tail is not trusted until it is
+    files: [Journal; 2],
+    paths: [std::path::PathBuf; 2],
+    /// The file appends go to.
+    active: usize,
+    /// The ingester's count of entries handed over when the other file got
+    /// its last one: SQLite holds all of that file once it has ingested
+    /// this many.
+    other_until: u64,
+    switch_at: u64,
+    /// A write or flush failed: the files are not trusted until they are
     /// emptied (once SQLite holds everything acknowledged before).
     broken: bool,
     pub gate: Arc<Gate>,
     tx: Option<mpsc::UnboundedSender<Item>>,
     task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl JournalState {
+    fn path(&self) -> &std::path::Path {
+        self.paths
+            .get(self.active)
+            .map_or(std::path::Path::new(""), |p| p.as_path())
+    }
+
+    /// Moves appends to the other file once the active one has passed
+    /// `switch_at` and SQLite holds everything in the other: the other is
+    /// emptied first (durably), so each file holds one run of consecutive
+    /// entries. Until then appends stay where they are, and the file grows.
+    fn switch_if_due(&mut self) -> Result<(), AuditError> {
+        let other = 1 - self.active.min(1);
+        let due = self.files.get(self.active).map_or(0, Journal::len) > self.switch_at
+            && self.gate.ingested() >= self.other_until;
+        if !due {
+            return Ok(());
+        }
+        if let (Some(file), Some(path)) = (self.files.get_mut(other), self.paths.get(other)) {
+            file.reset().map_err(|e| journal_error(path, &e))?;
+        }
+        // Everything in the file being left has been handed over by now.
+        self.other_until = self.gate.handed_over();
+        self.active = other;
+        Ok(())
+    }
+
+    /// Empties both files (SQLite holds everything in them).
+    fn reset_all(&mut self) -> Result<(), AuditError> {
+        for (file, path) in self.files.iter_mut().zip(&self.paths) {
+            file.reset().map_err(|e| journal_error(path, &e))?;
+        }
+        self.active = 0;
+        self.other_until = 0;
+        Ok(())
+    }
 }
 
 /// How long the writer waits for the ingester where it must (before
@@ -134,11 +179,19 @@ impl Writer {
         let Some(db) = self.store.sqlite_path() else {
             return Ok(());
         };
-        let path = journal::path_for(db, &self.chain_id);
-        let mut file = Journal::open(&path).map_err(|e| journal_error(&path, &e))?;
-        let bytes = file.read_all().map_err(|e| journal_error(&path, &e))?;
-        journal::replay(&self.store, &path, &journal::decode(&bytes)).await?;
-        file.reset().map_err(|e| journal_error(&path, &e))?;
+        let paths = journal::paths_for(db, &self.chain_id);
+        let base = self.settings.journal_prewrite;
+        let open = |path: &std::path::Path| {
+            let mut file = Journal::open(path, base).map_err(|e| journal_error(path, &e))?;
+            let bytes = file.read_all().map_err(|e| journal_error(path, &e))?;
+            Ok::<_, AuditError>((file, journal::decode(&bytes)))
+        };
+        let (mut first, a) = open(&paths[0])?;
+        let (mut second, b) = open(&paths[1])?;
+        journal::replay(&self.store, &paths[0], &journal::in_order(a, b)).await?;
+        for (file, path) in [(&mut first, &paths[0]), (&mut second, &paths[1])] {
+            file.reset().map_err(|e| journal_error(path, &e))?;
+        }
         let gate = Arc::new(Gate::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(ingest::run(
@@ -149,8 +202,11 @@ impl Writer {
         ));
         self.store.add_gate(gate.clone());
         self.journal = Some(JournalState {
-            file,
-            path,
+            files: [first, second],
+            paths,
+            active: 0,
+            other_until: 0,
+            switch_at: self.settings.journal_switch_at,
             broken: false,
             gate,
             tx: Some(tx),
@@ -189,21 +245,23 @@ impl Writer {
                     "the audit journal cannot be written and the store is behind it".to_owned(),
                 ));
             }
-            j.file.reset().map_err(|e| journal_error(&j.path, &e))?;
+            j.reset_all()?;
             j.broken = false;
         }
         let mut bytes = Vec::with_capacity(rows.len() * 768 + 256);
         journal::encode(&rows, checkpoint, &mut bytes);
-        // Everything in the journal is in SQLite: it may be emptied first.
-        let all_ingested = j.gate.caught_up();
-        // In place: this is the writer's own thread ([`Writer::spawn`]).
-        let trim = all_ingested && j.file.len() > journal::TRIM_AT;
-        match j.file.append(&bytes, trim) {
-            Ok(()) => Ok(()),
-            Err(e) => {
+        // File I/O in place: this is the writer's own thread ([`Writer::spawn`]).
+        j.switch_if_due()?;
+        let active = j.active;
+        match j.files.get_mut(active).map(|f| f.append(&bytes)) {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => {
                 j.broken = true;
-                Err(journal_error(&j.path, &e))
+                Err(journal_error(j.path(), &e))
             }
+            None => Err(AuditError::Unavailable(
+                "the audit journal has no active file".to_owned(),
+            )),
         }
     }
 
@@ -246,8 +304,8 @@ impl Writer {
         if !j.gate.caught_up() {
             return;
         }
-        if let Err(e) = j.file.reset() {
-            tracing::warn!(journal = %j.path.display(), error = %e, "cannot empty the audit journal");
+        if let Err(e) = j.reset_all() {
+            tracing::warn!(error = %e, "cannot empty the audit journal");
         }
     }
 

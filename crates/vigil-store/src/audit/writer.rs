@@ -33,6 +33,12 @@ pub struct AuditSettings {
     pub queue_capacity: usize,
     /// Most records one retention run deletes (bounds its transaction).
     pub retention_batch: u64,
+    /// A SQLite store's journal: the writer moves to the journal's other
+    /// file once the one it appends to holds this many bytes (and SQLite
+    /// holds all of the other).
+    pub journal_switch_at: u64,
+    /// Bytes of zeros each journal file is pre-written with.
+    pub journal_prewrite: u64,
     pub clock: Clock,
 }
 
@@ -44,6 +50,8 @@ impl Default for AuditSettings {
             linger: Duration::from_millis(5),
             queue_capacity: 8192,
             retention_batch: 50_000,
+            journal_switch_at: super::journal::SWITCH_AT,
+            journal_prewrite: super::journal::PREWRITE,
             clock: Arc::new(system_now_ms),
         }
     }
@@ -57,6 +65,8 @@ impl std::fmt::Debug for AuditSettings {
             .field("linger", &self.linger)
             .field("queue_capacity", &self.queue_capacity)
             .field("retention_batch", &self.retention_batch)
+            .field("journal_switch_at", &self.journal_switch_at)
+            .field("journal_prewrite", &self.journal_prewrite)
             .finish_non_exhaustive()
     }
 }
