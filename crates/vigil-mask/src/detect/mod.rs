@@ -193,15 +193,18 @@ fn merge(spans: &mut Vec<Span>) {
     if spans.len() < 2 {
         return;
     }
+    // Stable: of two spans with the same bounds, the detector that ran
+    // first names the kind.
     spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
-    for s in spans.drain(..) {
-        match kept.last_mut() {
-            Some(last) if s.start < last.end => last.end = last.end.max(s.end),
-            _ => kept.push(s),
+    // In place, so the caller's buffer keeps its allocation: a span that
+    // starts inside the one kept before it widens that one and goes.
+    spans.dedup_by(|s, last| {
+        let overlaps = s.start < last.end;
+        if overlaps {
+            last.end = last.end.max(s.end);
         }
-    }
-    *spans = kept;
+        overlaps
+    });
 }
 
 #[cfg(test)]
@@ -471,5 +474,31 @@ mod tests {
         merge(&mut v);
         assert_eq!(v.len(), 2);
         assert_eq!((v[0].start, v[0].end, v[0].kind), (0, 9, Kind::Card));
+    }
+
+    #[test]
+    fn merging_chains_overlaps_and_keeps_the_first_kind_of_equal_spans() {
+        let span = |start, end, kind| Span { start, end, kind };
+        let mut v = vec![
+            span(10, 14, Kind::Email),
+            span(0, 4, Kind::Phone),
+            span(0, 4, Kind::Card),
+            span(3, 8, Kind::Ip),
+            span(7, 11, Kind::Iban),
+            span(20, 25, Kind::Jwt),
+            span(25, 30, Kind::Ssn),
+        ];
+        merge(&mut v);
+        let got: Vec<_> = v.iter().map(|s| (s.start, s.end, s.kind)).collect();
+        // 0..4 (Phone, found first) swallows 3..8, which reaches 7..11 and
+        // then 10..14; spans that only touch stay apart.
+        assert_eq!(
+            got,
+            vec![
+                (0, 14, Kind::Phone),
+                (20, 25, Kind::Jwt),
+                (25, 30, Kind::Ssn)
+            ]
+        );
     }
 }
