@@ -142,6 +142,25 @@ pub(crate) fn in_order(a: Vec<Entry>, b: Vec<Entry>) -> Vec<Entry> {
     older
 }
 
+/// How many times a reader reads a journal's files again when what it read
+/// does not join up ([`recover_journals`]).
+const READ_AGAIN: usize = 3;
+
+/// Every record's seq follows the one before it (checkpoints aside): what
+/// the two files of one journal hold at any one moment.
+fn records_follow_on(entries: &[Entry]) -> bool {
+    let mut last: Option<u64> = None;
+    for e in entries {
+        if let Entry::Record(r) = e {
+            if last.is_some_and(|l| l.checked_add(1) != Some(r.link.seq)) {
+                return false;
+            }
+            last = Some(r.link.seq);
+        }
+    }
+    true
+}
+
 /// Reads a journal file that may not exist.
 fn read_if_present(path: &Path) -> std::io::Result<Vec<u8>> {
     match std::fs::read(path) {
@@ -376,10 +395,22 @@ pub async fn recover_journals(store: &Store) -> Result<Recovered, AuditError> {
     };
     let mut total = Recovered::default();
     for [first, second] in journals_of(db) {
-        let entries = in_order(
-            decode(&read_if_present(&first)?),
-            decode(&read_if_present(&second)?),
-        );
+        let read = || -> std::io::Result<Vec<Entry>> {
+            Ok(in_order(
+                decode(&read_if_present(&first)?),
+                decode(&read_if_present(&second)?),
+            ))
+        };
+        // A writer in another process may move between the two files while
+        // they are read, one after the other: read again until the two runs
+        // join. (If they never do, replay names the gap.)
+        let mut entries = read()?;
+        for _ in 0..READ_AGAIN {
+            if records_follow_on(&entries) {
+                break;
+            }
+            entries = read()?;
+        }
         let r = replay(store, &first, &entries).await?;
         total.records += r.records;
         total.checkpoints += r.checkpoints;
@@ -591,6 +622,23 @@ mod tests {
         }
         assert_eq!(seqs(in_order(decode(&[]), decode(&newer))), vec![3, 4]);
         assert_eq!(seqs(in_order(decode(&newer), decode(&[0; 64]))), vec![3, 4]);
+    }
+
+    #[test]
+    fn records_read_from_two_moments_do_not_join() {
+        let mut head = ChainHead::genesis("c");
+        let rows: Vec<Row> = (1..=5).map(|n| row(&mut head, n)).collect();
+        let lines = |rs: &[&Row]| {
+            let mut b = Vec::new();
+            encode(rs, None, &mut b);
+            decode(&b)
+        };
+        let joined = in_order(lines(&[&rows[0], &rows[1]]), lines(&[&rows[2]]));
+        assert!(records_follow_on(&joined));
+        // The older file as it was before the writer moved on twice.
+        let torn = in_order(lines(&[&rows[0], &rows[1]]), lines(&[&rows[3], &rows[4]]));
+        assert!(!records_follow_on(&torn));
+        assert!(records_follow_on(&[]));
     }
 
     #[test]
